@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { resolveRunCoordinator } from '../coordination/default.js';
+import { complete, elect } from '../coordination/election.js';
+import { defaultElectionTimeout, planFire } from '../engine/plan.js';
+import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
+import { globalLogger } from '../logger.js';
+import { CronSchedule } from '../time/cron-schedule.js';
+import type {
+  Execution, LastRun, Logger, RunCoordinator, SkipReason, TaskContext, TaskEvent, TaskFn, TaskListener,
+  TaskOptions, TaskStatus,
+} from '../types.js';
+import { CancellableWait } from './cancellable-wait.js';
+import { createContext } from './context.js';
+import { TaskEmitter } from './emitter.js';
+import type { ManagedTask } from './managed-task.js';
+import { unregister } from './registry.js';
+
+const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_MISSED_TOLERANCE_MS = 1_000;
+
+/** A task whose function runs in this process, woken by the shared timer queue. */
+export class InlineScheduledTask implements ManagedTask, QueueEntry {
+  readonly id = randomUUID();
+  readonly name: string;
+  private readonly schedule: CronSchedule;
+  private readonly emitter: TaskEmitter;
+  private readonly logger: Logger;
+  private readonly coordinator: RunCoordinator | undefined;
+  private started = false;
+  private destroyed = false;
+  /** The next planned fire while started. */
+  private expected: number | null = null;
+  /** Scheduled fires between the overlap check and their end (election included). */
+  private inFlight = 0;
+  /** Scheduled runs of the function in progress; the task is `running` while this is above zero. */
+  private executing = 0;
+  private idleWaiters: Array<() => void> = [];
+  private runCount = 0;
+  private last: LastRun | null = null;
+  private referenced: boolean;
+  private readonly jitterWaits = new Set<CancellableWait>();
+
+  constructor(
+    private readonly pattern: string,
+    private readonly fn: TaskFn,
+    private readonly options: TaskOptions,
+  ) {
+    this.name = options.name ?? this.id;
+    this.logger = options.logger ?? globalLogger;
+    this.schedule = CronSchedule.of(pattern, options.timezone);
+    if (this.schedule.next(Date.now()) === null) {
+      throw new Error(`"${pattern}" never fires: no date matches it within the next 100 years`);
+    }
+    this.referenced = !options.unref;
+    this.emitter = new TaskEmitter((error) => this.logger.error(error instanceof Error ? error : String(error)));
+    this.coordinator = options.distributed ? resolveRunCoordinator(options.runCoordinator) : undefined;
+  }
+
+  start(): void {
+    if (this.destroyed || this.started) return;
+    const now = Date.now();
+    this.started = true;
+    this.expected = this.schedule.next(now);
+    if (this.expected !== null) timerQueue.add(this, this.expected, this.referenced);
+    // Delivered on the next microtask, so listeners attached right after schedule() see it.
+    this.emitter.emitLater('task:started', this.context(now));
+  }
+
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    this.expected = null;
+    timerQueue.remove(this);
+    for (const wait of this.jitterWaits) wait.cancel();
+    this.emit('task:stopped', this.context(Date.now()));
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.stop();
+    this.destroyed = true;
+    unregister(this);
+    this.emit('task:destroyed', this.context(Date.now()));
+  }
+
+  getStatus(): TaskStatus {
+    if (this.destroyed) return 'destroyed';
+    if (!this.started) return 'stopped';
+    return this.executing > 0 ? 'running' : 'idle';
+  }
+
+  /** Runs the function now, outside the schedule: no election, no overlap check, not counted in maxExecutions. */
+  async execute(): Promise<unknown> {
+    const execution: Execution = { id: randomUUID(), reason: 'invoked' };
+    await this.invoke(Date.now(), execution);
+    if ('error' in execution) throw execution.error;
+    return execution.result;
+  }
+
+  getNextRun(): Date | null {
+    if (!this.started) return null;
+    const next = this.schedule.next(Date.now());
+    return next === null ? null : new Date(next);
+  }
+
+  getNextRuns(count: number, from: Date = new Date()): Date[] {
+    return this.schedule.nextRuns(count, from.getTime()).map((ms) => new Date(ms));
+  }
+
+  match(date: Date): boolean {
+    return this.schedule.matches(date.getTime());
+  }
+
+  msToNext(): number | null {
+    const next = this.getNextRun();
+    return next === null ? null : next.getTime() - Date.now();
+  }
+
+  isBusy(): boolean {
+    return this.getStatus() === 'running';
+  }
+
+  runsLeft(): number | undefined {
+    const max = this.options.maxExecutions;
+    return max === undefined ? undefined : Math.max(0, max - this.runCount);
+  }
+
+  getPattern(): string {
+    return this.pattern;
+  }
+
+  lastRun(): LastRun | null {
+    return this.last;
+  }
+
+  unref(): void {
+    this.setReferenced(false);
+  }
+
+  ref(): void {
+    this.setReferenced(true);
+  }
+
+  on(event: TaskEvent, listener: TaskListener): void {
+    this.emitter.on(event, listener);
+  }
+
+  off(event: TaskEvent, listener: TaskListener): void {
+    this.emitter.off(event, listener);
+  }
+
+  once(event: TaskEvent, listener: TaskListener): void {
+    this.emitter.once(event, listener);
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.executing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Called by the timer queue once the planned fire is due. */
+  fire(now: number): void {
+    if (!this.started || this.expected === null) return;
+    const plan = planFire(this.expected, now, this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS, (ms) =>
+      this.schedule.next(ms),
+    );
+    for (const slot of plan.missed) this.reportMissed(slot);
+    if (plan.truncated) this.logger.warn(`task ${this.name}: more fires were missed than reported; the oldest were dropped`);
+    this.expected = plan.next;
+    if (plan.next !== null) timerQueue.add(this, plan.next, this.referenced);
+    if (plan.run !== undefined) this.launch(plan.run, plan.next);
+  }
+
+  private launch(slot: number, next: number | null): void {
+    if (this.inFlight > 0) {
+      this.emit('execution:overlap', this.context(slot));
+      if (this.options.noOverlap) {
+        this.logger.warn('task still running, new execution blocked by overlap prevention!');
+        return;
+      }
+    }
+    this.inFlight++;
+    void this.runFire(slot, next).finally(() => this.inFlight--);
+  }
+
+  /** The election path of one fire: election, jitter, run, completion. */
+  private async runFire(slot: number, next: number | null): Promise<void> {
+    const coordinator = this.coordinator;
+    const key = `${this.name}:${new Date(slot).toISOString()}`;
+    const timeout = this.options.electionTimeout ?? defaultElectionTimeout(slot, next);
+    if (coordinator) {
+      const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, this.logger);
+      if (!election.elected) {
+        this.skip(slot, election.reason);
+        return;
+      }
+    }
+    try {
+      if ((await this.jitter()) && this.started && !this.limitReached()) await this.runScheduled(slot);
+    } finally {
+      if (coordinator) await complete(coordinator, key, timeout, this.logger);
+    }
+  }
+
+  private skip(slot: number, reason: SkipReason): void {
+    if (this.started) this.emit('execution:skipped', this.context(slot, undefined, reason));
+  }
+
+  /** Waits the random delay, if any; false when the task was stopped meanwhile. */
+  private async jitter(): Promise<boolean> {
+    const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
+    if (delay <= 0) return true;
+    const wait = new CancellableWait(delay, this.referenced);
+    this.jitterWaits.add(wait);
+    try {
+      return await wait.done;
+    } finally {
+      this.jitterWaits.delete(wait);
+    }
+  }
+
+  private limitReached(): boolean {
+    const max = this.options.maxExecutions;
+    return max !== undefined && this.runCount >= max;
+  }
+
+  private async runScheduled(slot: number): Promise<void> {
+    this.runCount++;
+    const lastOne = this.limitReached();
+    if (lastOne) {
+      // No further fire is planned once the last allowed run has started.
+      this.expected = null;
+      timerQueue.remove(this);
+    }
+    this.executing++;
+    await this.invoke(slot, { id: randomUUID(), reason: 'scheduled' }, () => this.settleRun());
+    if (lastOne) {
+      this.emit('execution:maxReached', this.context(slot));
+      this.destroy();
+    }
+  }
+
+  private settleRun(): void {
+    this.executing--;
+    if (this.executing > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Runs the function once and reports it; `beforeReport` runs between the end of the run and its events. */
+  private async invoke(date: number, execution: Execution, beforeReport?: () => void): Promise<void> {
+    execution.startedAt = new Date();
+    this.emit('execution:started', this.context(date, execution));
+    try {
+      execution.result = await this.fn(this.context(date, execution));
+      execution.finishedAt = new Date();
+      this.last = { date: execution.finishedAt, result: execution.result };
+      beforeReport?.();
+      this.emit('execution:finished', this.context(date, execution));
+    } catch (error) {
+      execution.finishedAt = new Date();
+      execution.error = error as Error;
+      this.last = { date: execution.finishedAt, error: execution.error };
+      beforeReport?.();
+      this.logger.error(error instanceof Error ? error : String(error));
+      this.emit('execution:failed', this.context(date, execution));
+    }
+  }
+
+  private reportMissed(slot: number): void {
+    if (!this.options.suppressMissedWarning && this.emitter.listenerCount('execution:missed') === 0) {
+      this.logger.warn(`missed execution at ${new Date(slot)}! Possible blocking IO or high CPU user at the same process used by fleetcron.`);
+    }
+    this.emit('execution:missed', this.context(slot));
+  }
+
+  private setReferenced(referenced: boolean): void {
+    this.referenced = referenced;
+    timerQueue.setRef(this, referenced);
+    for (const wait of this.jitterWaits) wait.setRef(referenced);
+  }
+
+  private emit(event: TaskEvent, context: TaskContext): void {
+    this.emitter.emit(event, context);
+  }
+
+  private context(date: number, execution?: Execution, reason?: SkipReason): TaskContext {
+    return createContext(this, this.options.timezone, date, execution, reason);
+  }
+}

@@ -1,0 +1,87 @@
+import { assertTimeZone } from '../time/zone.js';
+import type { Logger, RunCoordinator, TaskOptions } from '../types.js';
+
+const KNOWN = new Set<string>([
+  'timezone', 'name', 'noOverlap', 'distributed', 'runCoordinator', 'distributedLease', 'maxExecutions',
+  'maxRandomDelay', 'logger', 'suppressMissedWarning', 'missedExecutionTolerance', 'executeTimeout',
+  'startTimeout', 'unref', 'electionTimeout',
+]);
+
+const REMOVED_IN_NODE_CRON_4: Record<string, string> = {
+  scheduled: 'use createTask() for a task that does not start, schedule() for one that does',
+  runOnInit: 'call task.execute() after scheduling',
+  recoverMissedExecutions: "listen to 'execution:missed'",
+};
+
+function fail(option: string, expected: string, value: unknown): never {
+  const shown = typeof value === 'string' ? `'${value}'` : String(value);
+  throw new TypeError(`fleetcron: option \`${option}\` must be ${expected} (got ${shown})`);
+}
+
+type Check = (value: unknown) => boolean;
+
+const isBoolean: Check = (v) => typeof v === 'boolean';
+const isPositiveInteger: Check = (v) => Number.isSafeInteger(v) && (v as number) > 0;
+const isNonNegative: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isPositive: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+const CHECKS: Array<[keyof TaskOptions, Check, string]> = [
+  ['name', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string'],
+  ['noOverlap', isBoolean, 'a boolean'],
+  ['distributed', isBoolean, 'a boolean'],
+  ['suppressMissedWarning', isBoolean, 'a boolean'],
+  ['unref', isBoolean, 'a boolean'],
+  ['distributedLease', isPositiveInteger, 'a positive integer number of milliseconds'],
+  ['maxExecutions', isPositiveInteger, 'a positive integer'],
+  ['maxRandomDelay', isNonNegative, 'a non-negative number of milliseconds'],
+  ['missedExecutionTolerance', isNonNegative, 'a non-negative number of milliseconds'],
+  ['executeTimeout', isPositive, 'a positive number of milliseconds'],
+  ['startTimeout', isPositive, 'a positive number of milliseconds'],
+  ['electionTimeout', isPositive, 'a positive number of milliseconds'],
+  ['runCoordinator', isRunCoordinator, 'an object with a shouldRun(key, ttlMs) method'],
+  ['logger', isLogger, 'an object with info, warn, error and debug methods'],
+];
+
+export function isRunCoordinator(value: unknown): value is RunCoordinator {
+  return typeof value === 'object' && value !== null && typeof (value as RunCoordinator).shouldRun === 'function';
+}
+
+function isLogger(value: unknown): value is Logger {
+  if (typeof value !== 'object' || value === null) return false;
+  const logger = value as Record<string, unknown>;
+  return ['info', 'warn', 'error', 'debug'].every((level) => typeof logger[level] === 'function');
+}
+
+/**
+ * Checks every option a task gets and returns them with `null` read as "not set" (as node-cron does).
+ * Unknown options are reported once through `warn`, since node-cron 3 options are silently ignored by node-cron 4.
+ */
+export function checkOptions(options: unknown, warn: (message: string) => void): TaskOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`fleetcron: task options must be an object (got ${Array.isArray(options) ? 'an array' : typeof options})`);
+  }
+  const given = options as Record<string, unknown>;
+  const checked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined || value === null) continue;
+    if (!KNOWN.has(key)) {
+      const removed = REMOVED_IN_NODE_CRON_4[key];
+      warn(removed ? `option \`${key}\` was removed in node-cron 4 and is ignored: ${removed}` : `unknown option \`${key}\` is ignored`);
+      continue;
+    }
+    checked[key] = value;
+  }
+  for (const [key, check, expected] of CHECKS) {
+    const value = checked[key];
+    if (value !== undefined && !check(value)) fail(key, expected, value);
+  }
+  if (checked.timezone !== undefined) {
+    if (typeof checked.timezone !== 'string') fail('timezone', 'an IANA time zone name', checked.timezone);
+    assertTimeZone(checked.timezone);
+  }
+  if (checked.distributed === true && checked.name === undefined) {
+    throw new Error('`distributed` requires a `name` (it forms the coordination key shared across instances).');
+  }
+  return checked as TaskOptions;
+}

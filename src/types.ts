@@ -1,0 +1,133 @@
+/**
+ * Public types. Names and shapes follow node-cron 4.6 so existing code type-checks after swapping the import;
+ * `any` is replaced by `unknown`, and the few additions are marked.
+ */
+
+export type TaskStatus = 'stopped' | 'idle' | 'running' | 'destroyed';
+
+export type SkipReason = 'not-elected' | 'coordinator-error';
+
+export type TaskEvent =
+  | 'task:started'
+  | 'task:stopped'
+  | 'task:destroyed'
+  | 'task:failed'
+  | 'execution:started'
+  | 'execution:finished'
+  | 'execution:failed'
+  | 'execution:missed'
+  | 'execution:overlap'
+  | 'execution:maxReached'
+  | 'execution:skipped';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string | Error, err?: unknown): void;
+  debug(message: string | Error, err?: unknown): void;
+}
+
+/** Decides, once per fire, whether this process runs it. `key` is `${name}:${slot as UTC ISO}`. */
+export interface RunCoordinator {
+  shouldRun(key: string, ttlMs: number): boolean | Promise<boolean>;
+  onComplete?(key: string): void | Promise<void>;
+}
+
+export interface Execution {
+  id: string;
+  reason: 'invoked' | 'scheduled';
+  startedAt?: Date;
+  finishedAt?: Date;
+  error?: Error;
+  result?: unknown;
+}
+
+export interface TaskContext {
+  /** The planned instant of the fire (`execution:*`), or now (`task:*` and invoked runs). */
+  date: Date;
+  /** `date` in the task's time zone, e.g. `2025-01-01T05:30:00.000+05:30`. */
+  dateLocalIso: string;
+  task?: ScheduledTask;
+  execution?: Execution;
+  triggeredAt: Date;
+  reason?: SkipReason;
+  error?: Error;
+}
+
+export type TaskFn = (context: TaskContext) => unknown;
+
+export type TaskListener = (context: TaskContext) => Promise<void> | void;
+
+export interface LastRun {
+  date: Date;
+  result?: unknown;
+  error?: Error;
+}
+
+export interface TaskOptions {
+  timezone?: string;
+  name?: string;
+  noOverlap?: boolean;
+  distributed?: boolean;
+  runCoordinator?: RunCoordinator;
+  /** Lease of a fire's claim in ms, passed to `shouldRun` as `ttlMs`. Default 30 000. */
+  distributedLease?: number;
+  maxExecutions?: number;
+  maxRandomDelay?: number;
+  logger?: Logger;
+  suppressMissedWarning?: boolean;
+  missedExecutionTolerance?: number;
+  executeTimeout?: number;
+  startTimeout?: number;
+  unref?: boolean;
+  /**
+   * fleetcron: bound in ms on each `shouldRun`/`onComplete` call; past it the fire is skipped with
+   * `coordinator-error`. Default: half the gap to the next fire, between 100 ms and 5 000 ms.
+   */
+  electionTimeout?: number;
+}
+
+export interface ScheduledTask {
+  id: string;
+  name?: string;
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+  getStatus(): TaskStatus;
+  destroy(): void | Promise<void>;
+  execute(): Promise<unknown>;
+  getNextRun(): Date | null;
+  /** fleetcron: `from` (default now) is an addition to node-cron's signature. */
+  getNextRuns(count: number, from?: Date): Date[];
+  match(date: Date): boolean;
+  msToNext(): number | null;
+  isBusy(): boolean;
+  runsLeft(): number | undefined;
+  getPattern(): string;
+  lastRun(): LastRun | null;
+  unref(): void;
+  ref(): void;
+  on(event: TaskEvent, listener: TaskListener): void;
+  off(event: TaskEvent, listener: TaskListener): void;
+  once(event: TaskEvent, listener: TaskListener): void;
+}
+
+export interface CronFieldError {
+  field: string;
+  value?: string;
+  message: string;
+}
+
+export interface ParsedFields {
+  second: number[];
+  minute: number[];
+  hour: number[];
+  dayOfMonth: (number | string)[];
+  month: number[];
+  dayOfWeek: (number | string)[];
+}
+
+export interface DetailedValidation {
+  valid: boolean;
+  fields?: ParsedFields;
+  errors: CronFieldError[];
+}

@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** One JSON line a fixture process printed as `{"fleetcron-test": {...}}`. */
+export type Report = Record<string, unknown> & { type: string };
+
+const MARK = '{"fleetcron-test":';
+
+/** Prints a report line for the test that started this process (fixtures call it). */
+export function report(value: Report): void {
+  process.stdout.write(`${JSON.stringify({ 'fleetcron-test': value })}\n`);
+}
+
+/** A TypeScript fixture running as a real process, with its reports collected. */
+export class Fixture {
+  readonly reports: Report[] = [];
+  output = '';
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private waiters: Array<() => void> = [];
+
+  constructor(script: string, env: NodeJS.ProcessEnv = {}) {
+    const path = fileURLToPath(new URL(`../fixtures/${script}`, import.meta.url));
+    this.child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', ...env },
+    });
+    this.exited = once(this.child, 'exit').then(() => undefined);
+    let pending = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) this.take(line);
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  of(type: string): Report[] {
+    return this.reports.filter((r) => r.type === type);
+  }
+
+  /** Waits until `condition` holds over the reports, failing with the process output after `timeoutMs`. */
+  async until(condition: (reports: Report[]) => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition(this.reports)) {
+      if (!this.alive) throw new Error(`fixture exited while waiting for ${what}\n${this.output.slice(-4000)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}\n${this.output.slice(-4000)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+
+  /** Asks the process to stop (SIGTERM), then kills it after `graceMs`; resolves when it has exited. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await this.exited;
+    return { code: this.child.exitCode, signal: this.child.signalCode };
+  }
+
+  private take(line: string): void {
+    if (!line.startsWith(MARK)) {
+      this.output += `${line}\n`;
+      return;
+    }
+    this.reports.push((JSON.parse(line) as { 'fleetcron-test': Report })['fleetcron-test']);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
