@@ -1,0 +1,30 @@
+import type { Logger, RunCoordinator, SkipReason } from '../types.js';
+import { callBounded } from './bounded.js';
+
+export type Election = { elected: true } | { elected: false; reason: SkipReason };
+
+/**
+ * Asks the coordinator whether this process runs the fire `key`. Fails closed: a throw, a rejection, a
+ * timeout or an answer that is not a boolean skips the fire as `coordinator-error`, logged once.
+ */
+export async function elect(coordinator: RunCoordinator, key: string, ttlMs: number, timeoutMs: number, logger: Logger): Promise<Election> {
+  try {
+    const answer = await callBounded(() => coordinator.shouldRun(key, ttlMs), timeoutMs, `Run coordinator shouldRun(${key})`);
+    if (typeof answer !== 'boolean') throw new TypeError(`Run coordinator shouldRun(${key}) returned ${String(answer)}, expected a boolean`);
+    return answer ? { elected: true } : { elected: false, reason: 'not-elected' };
+  } catch (error) {
+    logger.error('Run coordinator failed; skipping execution (fail-closed)', error);
+    return { elected: false, reason: 'coordinator-error' };
+  }
+}
+
+/** Tells the coordinator the fire is done. Its errors are logged and never reach the caller. */
+export async function complete(coordinator: RunCoordinator, key: string, timeoutMs: number, logger: Logger): Promise<void> {
+  const onComplete = coordinator.onComplete;
+  if (!onComplete) return;
+  try {
+    await callBounded(() => onComplete.call(coordinator, key), timeoutMs, `Run coordinator onComplete(${key})`);
+  } catch (error) {
+    logger.error('Run coordinator onComplete failed', error);
+  }
+}

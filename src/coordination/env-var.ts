@@ -1,0 +1,28 @@
+import type { RunCoordinator } from '../types.js';
+
+/**
+ * The designated-runner coordinator, node-cron's default: the process whose `NODE_CRON_RUN` is `'true'` runs
+ * every fire, those with `'false'` skip. Any other value throws at construction (so at schedule time) and,
+ * since the variable is re-read at each fire, a value that later goes bad skips fires as `coordinator-error`.
+ */
+export class EnvVarRunCoordinator implements RunCoordinator {
+  constructor(readonly envName = 'NODE_CRON_RUN') {
+    this.read();
+  }
+
+  shouldRun(): boolean {
+    return this.read();
+  }
+
+  private read(): boolean {
+    const value = process.env[this.envName];
+    if (value !== 'true' && value !== 'false') {
+      throw new Error(
+        `node-cron: a \`distributed\` task needs ${this.envName} set to 'true' or 'false'. ` +
+          `Set it to 'true' on exactly one instance and 'false' on the others, ` +
+          `or provide a coordinator via cron.setRunCoordinator(...).`,
+      );
+    }
+    return value === 'true';
+  }
+}
