@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The one wire protocol between a process and its election authority, in every topology (node:cluster,
+ * forked daemon, PM2 bus). JSON only — PM2 re-encodes everything as JSON. The envelope is PM2-shaped: PM2 relays a
+ * child's message to its bus only with `type` + `data`, delivers a reply only with a truthy `topic`, and
+ * overwrites a top-level `id`, so ids live inside `data`.
+ */
+export const PROTOCOL = 'fleetcron';
+export const VERSION = 1;
+/** Bus event / message type of every fleetcron message; all other traffic on a channel is ignored. */
+export const MESSAGE_TYPE = 'fleetcron:ipc';
+/** A serialized request or reply larger than this is refused, so nobody floods a shared channel (PM2's daemon). */
+export const MAX_MESSAGE_BYTES = 4096;
+export const MAX_KEY_LENGTH = 1024;
+
+export type RequestKind = 'hello' | 'elect' | 'complete';
+
+export interface Request {
+  proto: typeof PROTOCOL;
+  v: number;
+  kind: RequestKind;
+  /** Unique per process incarnation: `${pid}.${bootNonce}.${counter}`. */
+  id: string;
+  key?: string;
+  ttlMs?: number;
+  /** The fire's planned instant (epoch ms), when the key carries one. */
+  slot?: number;
+}
+
+export type ErrorCode = 'unsupported-version' | 'bad-request' | 'coordinator-error';
+
+export interface Reply {
+  proto: typeof PROTOCOL;
+  v: number;
+  kind: 'reply';
+  id: string;
+  ok: boolean;
+  elected?: boolean;
+  error?: { code: ErrorCode; message: string };
+  /** Identifies the authority incarnation, so a restart or a duplicate authority is visible. */
+  authority: { id: string; pid: number };
+}
+
+export interface Envelope<T> {
+  type: typeof MESSAGE_TYPE;
+  topic: typeof PROTOCOL;
+  data: T;
+}
+
+export function envelope<T extends Request | Reply>(data: T): Envelope<T> {
+  return { type: MESSAGE_TYPE, topic: PROTOCOL, data };
+}
+
+/** The `data` of a fleetcron message, or undefined for anything else on the channel. */
+export function openEnvelope(message: unknown): Record<string, unknown> | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { type, data } = message as { type?: unknown; data?: unknown };
+  if (type !== MESSAGE_TYPE || typeof data !== 'object' || data === null) return undefined;
+  return (data as { proto?: unknown }).proto === PROTOCOL ? (data as Record<string, unknown>) : undefined;
+}
+
+export function fitsSizeCap(data: unknown): boolean {
+  try {
+    return Buffer.byteLength(JSON.stringify(data)) <= MAX_MESSAGE_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+
+const KINDS: ReadonlySet<unknown> = new Set<RequestKind>(['hello', 'elect', 'complete']);
+
+/** Checks an incoming request; a bad one gets an error reply when it carries an id to answer. */
+export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
+  if (data.v !== VERSION) {
+    return { ok: false, code: 'unsupported-version', message: `protocol version ${String(data.v)} is not supported (this authority speaks ${VERSION})` };
+  }
+  if (!fitsSizeCap(data)) return { ok: false, code: 'bad-request', message: `request larger than ${MAX_MESSAGE_BYTES} bytes` };
+  const { kind, key, ttlMs, slot } = data;
+  if (!KINDS.has(kind)) return { ok: false, code: 'bad-request', message: `unknown request kind ${String(kind)}` };
+  if (kind !== 'hello') {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      return { ok: false, code: 'bad-request', message: 'key must be a non-empty string of at most 1024 characters' };
+    }
+    if (kind === 'elect' && !(Number.isSafeInteger(ttlMs) && (ttlMs as number) > 0)) {
+      return { ok: false, code: 'bad-request', message: 'ttlMs must be a positive integer' };
+    }
+    if (slot !== undefined && !Number.isSafeInteger(slot)) return { ok: false, code: 'bad-request', message: 'slot must be an integer' };
+  }
+  return { ok: true, value: data as unknown as Request };
+}
+
+/** Parses a reply addressed to a pending request; anything malformed is treated as not ours. */
+export function parseReply(data: Record<string, unknown>): Reply | undefined {
+  if (data.kind !== 'reply' || typeof data.id !== 'string' || typeof data.ok !== 'boolean') return undefined;
+  const authority = data.authority as Reply['authority'] | undefined;
+  if (typeof authority !== 'object' || authority === null || typeof authority.id !== 'string') return undefined;
+  return data as unknown as Reply;
+}
+
+/** Request ids: pid + a nonce drawn at boot + a counter, so a restarted process never reuses one. */
+export class RequestIds {
+  private readonly prefix = `${process.pid}.${randomBytes(6).toString('hex')}.`;
+  private counter = 0;
+
+  next(): string {
+    return this.prefix + (++this.counter).toString(36);
+  }
+}
+
+/** The planned instant encoded at the end of a fleetcron fire key (`${name}:${ISO}`), if there is one. */
+export function slotOfKey(key: string): number | undefined {
+  const match = /:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/.exec(key);
+  if (!match) return undefined;
+  const ms = Date.parse(match[1]!);
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Fixture, isAlive, type Report } from '../support/processes.js';
+
+const fixtures: Fixture[] = [];
+afterEach(async () => {
+  await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+});
+
+function host(env: NodeJS.ProcessEnv): Fixture {
+  const fixture = new Fixture('cluster-host.ts', env);
+  fixtures.push(fixture);
+  return fixture;
+}
+
+/** Slots (fire instants) with how many runs each got. */
+function runsPerSlot(reports: Report[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of reports) if (r.type === 'run') counts.set(r.slot as string, (counts.get(r.slot as string) ?? 0) + 1);
+  return counts;
+}
+
+describe('node:cluster: serveCluster() elects once per fire for the whole host', () => {
+  it('runs each fire of 4 workers exactly once, the others told not-elected', async () => {
+    const primary = host({ WORKERS: '4' });
+    await primary.until((r) => new Set(r.filter((x) => x.type === 'run').map((x) => x.slot)).size >= 11, 25_000, '11 fires');
+    const counts = runsPerSlot(primary.reports);
+    const slots = [...counts.keys()].sort();
+    expect(slots.length).toBeGreaterThanOrEqual(11);
+    for (const slot of slots) expect(counts.get(slot), slot).toBe(1);
+    const skipped = primary.of('skip').filter((s) => slots.includes(s.slot as string));
+    expect(skipped.every((s) => s.reason === 'not-elected')).toBe(true);
+    // With four workers up, every fire was decided for all of them: one run plus three not-elected (the newest fire
+    // is left out: its skips may still be on their way).
+    const lastSlots = slots.slice(-6, -1);
+    for (const slot of lastSlots) expect(skipped.filter((s) => s.slot === slot)).toHaveLength(3);
+  });
+
+  it('survives a worker killed with SIGKILL mid-run: the replacement joins and no fire runs twice', async () => {
+    const primary = host({ WORKERS: '4', RUN_MS: '400' });
+    await primary.until((r) => r.filter((x) => x.type === 'run').length >= 3, 20_000, '3 runs');
+    // Kill the worker that is running right now (it reported `run` and not yet `done`).
+    await primary.until((r) => {
+      const last = r.filter((x) => x.type === 'run').at(-1)!;
+      return !r.some((x) => x.type === 'done' && x.slot === last.slot);
+    }, 5000, 'a run in progress');
+    const victim = primary.of('run').at(-1)!;
+    process.kill(victim.pid as number, 'SIGKILL');
+    await primary.until((r) => r.some((x) => x.type === 'worker-exit' && x.pid === victim.pid), 5000, 'the worker exit');
+    const killedAt = primary.reports.length;
+    await primary.until((r) => r.filter((x) => x.type === 'online').length >= 5, 10_000, 'the replacement worker');
+    const replacement = primary.of('online').at(-1)!.pid;
+    await primary.until(
+      (r) => r.slice(killedAt).some((x) => (x.type === 'run' || x.type === 'skip') && x.pid === replacement),
+      10_000,
+      'the replacement taking part in elections',
+    );
+    await primary.until((r) => r.slice(killedAt).filter((x) => x.type === 'run').length >= 5, 15_000, '5 runs after the kill');
+
+    expect(isAlive(primary.pid)).toBe(true);
+    const exit = primary.of('worker-exit').find((x) => x.pid === victim.pid)!;
+    expect(exit.signal).toBe('SIGKILL');
+    for (const [slot, n] of runsPerSlot(primary.reports)) expect(n, slot).toBe(1);
+    // The killed run never finished, and nobody ran its fire again.
+    expect(primary.reports.some((x) => x.type === 'done' && x.slot === victim.slot)).toBe(false);
+  });
+});
