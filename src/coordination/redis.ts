@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger, RunCoordinator } from '../types.js';
+import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
+
+export type { IoRedisClientLike, NodeRedisClientLike, RedisClientLike } from './redis/client.js';
+
+export interface ClockCheckOptions {
+  /** Largest tolerated |offset| between this process's clock and Redis `TIME`, in ms. Default 1000. */
+  thresholdMs?: number;
+  /** Receives the warning. Default `console`. */
+  logger?: Logger;
+}
+
+export interface RedisLockCoordinatorOptions {
+  /**
+   * Prepended to every key; default `'fleetcron:'`. Give each app sharing a Redis its own prefix. An ioredis
+   * `keyPrefix` set on the client applies on top of it (`keyPrefix + prefix + key`).
+   */
+  prefix?: string;
+  /**
+   * On first use, compare this process's clock with Redis `TIME` and warn once when it is off by more than
+   * `thresholdMs`. `true` takes the defaults.
+   */
+  clockCheck?: boolean | ClockCheckOptions;
+  /** The local clock the clock check reads, default `Date.now`; for tests and skew simulation. */
+  now?: () => number;
+}
+
+/**
+ * Elects one process per fire across a fleet through Redis: `shouldRun(key, ttlMs)` sends one
+ * `SET <prefix><key> <token> NX PX <ttlMs>` and wins iff Redis answers `OK`. The stored token names the claimant
+ * (`host:pid:random`).
+ *
+ * A fire's claim is never deleted on completion (hence no `onComplete`); it expires with its lease. A replica that
+ * reaches the same fire later (clock skew, a GC pause, event-loop lag) must still find it: node-cron's published
+ * Redis coordinator deletes the key when the run ends, so a late replica claims the fire again and runs it twice.
+ * Keep the lease (`distributedLease`) longer than the worst lateness between replicas.
+ *
+ * Redis errors (connection refused, NOAUTH, ...) reject; the scheduler skips the fire as `coordinator-error`.
+ * By default both clients queue commands while disconnected and keep reconnecting, so `shouldRun` hangs until the
+ * scheduler's `electionTimeout` rather than failing (ioredis gives up after 10 to 75 s depending on its version,
+ * node-redis never). To fail fast, give the coordinator a client of its own, configured so:
+ * - ioredis: `new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })`. The first option rejects
+ *   commands while disconnected (also before the first `ready` event, so wait for it before starting tasks); the
+ *   second rejects a SET in flight when the connection drops rather than resending it after a reconnect. For a
+ *   `Cluster`, set `enableOfflineQueue: false` and put `maxRetriesPerRequest: 0` in its `redisOptions`.
+ * - node-redis: `createClient({ disableOfflineQueue: true })`, connected before use, with an `error` listener
+ *   (node-redis rethrows connection errors from its event emitter when none listens).
+ */
+export class RedisLockCoordinator implements RunCoordinator {
+  /** The value of every claim this coordinator makes. */
+  readonly token = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly redis: RedisCommands;
+  private readonly prefix: string;
+  private readonly now: () => number;
+  private readonly clockCheck: Required<ClockCheckOptions> | undefined;
+  private clockCheckStarted = false;
+
+  constructor(client: RedisClientLike, options: RedisLockCoordinatorOptions = {}) {
+    this.redis = redisCommands(client);
+    this.prefix = options.prefix ?? 'fleetcron:';
+    this.now = options.now ?? Date.now;
+    this.clockCheck = resolveClockCheck(options.clockCheck);
+  }
+
+  async shouldRun(key: string, ttlMs: number): Promise<boolean> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+      throw new RangeError(`RedisLockCoordinator: ttlMs must be a positive integer (milliseconds), got ${String(ttlMs)}`);
+    }
+    if (this.clockCheck && !this.clockCheckStarted) this.startClockCheck(this.clockCheck);
+    return this.redis.setNx(this.prefix + key, this.token, ttlMs);
+  }
+
+  /**
+   * Measures this process's clock against Redis `TIME`: positive when the local clock is ahead. The reading is
+   * taken half-way through the round trip, so it is accurate to about half of it.
+   */
+  async checkClock(): Promise<number> {
+    const before = this.now();
+    const redisMs = await this.redis.timeMs();
+    const after = this.now();
+    return Math.round((before + after) / 2 - redisMs);
+  }
+
+  // Runs beside the claim rather than before it, so a claim stays one round trip. A failed check (Redis down, which
+  // the claim reports anyway) is retried on the next use.
+  private startClockCheck({ thresholdMs, logger }: Required<ClockCheckOptions>): void {
+    this.clockCheckStarted = true;
+    this.checkClock().then(
+      (offsetMs) => {
+        if (Math.abs(offsetMs) <= thresholdMs) return;
+        logger.warn(
+          `fleetcron: this process's clock is ${Math.abs(offsetMs)} ms ${offsetMs > 0 ? 'ahead of' : 'behind'} Redis TIME ` +
+            `(threshold ${thresholdMs} ms). Replicas reach each fire at different moments; one later than the ` +
+            'lease (distributedLease) runs the fire again. Synchronise the clocks (NTP).',
+        );
+      },
+      (error: unknown) => {
+        this.clockCheckStarted = false;
+        logger.debug('fleetcron: could not compare the clock with Redis TIME', error);
+      },
+    );
+  }
+}
+
+function resolveClockCheck(option: boolean | ClockCheckOptions | undefined): Required<ClockCheckOptions> | undefined {
+  if (!option) return undefined;
+  const settings: ClockCheckOptions = option === true ? {} : option;
+  const { thresholdMs = 1000, logger = console } = settings;
+  if (!(thresholdMs >= 0 && Number.isFinite(thresholdMs))) {
+    throw new RangeError(`RedisLockCoordinator: clockCheck.thresholdMs must be a non-negative number, got ${String(thresholdMs)}`);
+  }
+  return { thresholdMs, logger };
+}
