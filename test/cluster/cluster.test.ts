@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fixture, isAlive, type Report } from '../support/processes.js';
+import { monitorCommands, requireRedis, startRedisServer } from '../support/redis-server.js';
+
+const redisUp = await requireRedis();
 
 const fixtures: Fixture[] = [];
 afterEach(async () => {
@@ -62,5 +65,31 @@ describe('node:cluster: serveCluster() elects once per fire for the whole host',
     for (const [slot, n] of runsPerSlot(primary.reports)) expect(n, slot).toBe(1);
     // The killed run never finished, and nobody ran its fire again.
     expect(primary.reports.some((x) => x.type === 'done' && x.slot === victim.slot)).toBe(false);
+  });
+});
+
+describe.skipIf(!redisUp)('two hosts, each a primary with 3 workers, with Redis upstream', () => {
+  it('runs each fire exactly once across both hosts, and Redis sees one claim attempt per fire per host', async () => {
+    const redis = await startRedisServer();
+    const monitor = await monitorCommands(redis.port);
+    try {
+      const env = { WORKERS: '3', REDIS_URL: redis.url, REDIS_PREFIX: 'two-hosts:' };
+      const hosts = [host({ ...env, HOST_NAME: 'a' }), host({ ...env, HOST_NAME: 'b' })];
+      const slotsOf = (f: Fixture) => new Set(f.reports.filter((r) => r.type === 'run' || r.type === 'skip').map((r) => r.slot as string));
+      const both = () => [...slotsOf(hosts[0]!)].filter((slot) => slotsOf(hosts[1]!).has(slot)).sort();
+      await hosts[0]!.until(() => both().length >= 11, 30_000, '11 fires decided on both hosts');
+      const slots = both().slice(0, -1);
+      const reports = hosts.flatMap((h) => h.reports);
+      const claims = monitor.commands.filter((c) => c[0]?.toUpperCase() === 'SET');
+      for (const slot of slots) {
+        expect(reports.filter((r) => r.type === 'run' && r.slot === slot), slot).toHaveLength(1);
+        // Six workers asked; each host's authority went to Redis once.
+        expect(claims.filter((c) => c[1] === `two-hosts:cluster-tick:${slot}`), slot).toHaveLength(2);
+      }
+    } finally {
+      monitor.stop();
+      await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+      await redis.stop();
+    }
   });
 });

@@ -12,6 +12,8 @@ export interface RedisServerOptions {
   password?: string;
   /** A one-node cluster holding every slot, for cluster clients. */
   cluster?: boolean;
+  /** A given port (to bring a stopped server back where its clients look for it); default a free one. */
+  port?: number;
 }
 
 export interface RedisServer {
@@ -41,6 +43,7 @@ export function uniqueTestPrefix(): string {
 
 /** Starts a private, non-persistent `redis-server` on a free loopback port and waits until it serves. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  if (options.port !== undefined) return startOn(options.port, options);
   // Another process can take the free port between probing and binding it; try again on a new one.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -152,4 +155,24 @@ function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/** Watches every command a server receives (Redis MONITOR), for tests that count what Redis really sees. */
+export async function monitorCommands(port: number): Promise<{ commands: string[][]; stop(): void }> {
+  const socket = createConnection({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const commands: string[][] = [];
+  let pending = '';
+  socket.on('data', (data) => {
+    pending += data.toString();
+    const lines = pending.split('\r\n');
+    pending = lines.pop() ?? '';
+    // "+1700000000.123456 [0 127.0.0.1:5555] \"SET\" \"key\" ..."
+    for (const line of lines) {
+      const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+      if (args.length > 0) commands.push(args);
+    }
+  });
+  socket.write('MONITOR\r\n');
+  return { commands, stop: () => void socket.destroy() };
 }
