@@ -1,0 +1,42 @@
+// Three replicas of one app — three processes, as if on three hosts — schedule the same distributed task, and
+// Redis elects one of them per fire. Run with one command; it stops by itself after ~6 s.
+//   npx tsx examples/redis-ha.ts          (REDIS_URL defaults to redis://127.0.0.1:6379)
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import cron from 'fleetcron';
+import { RedisLockCoordinator } from 'fleetcron/redis';
+
+const REPLICAS = 3;
+const RUN_FOR_MS = 6000;
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+if (process.env.REPLICA === undefined) {
+  console.log(`launching ${REPLICAS} replicas against ${url}`);
+  const children = Array.from({ length: REPLICAS }, (_, i) => fork(fileURLToPath(import.meta.url), { env: { ...process.env, REPLICA: String(i + 1) } }));
+  let left = children.length;
+  for (const child of children) child.on('exit', () => --left === 0 && console.log('all replicas stopped'));
+  process.once('SIGINT', () => children.forEach((child) => child.kill('SIGTERM')));
+} else {
+  const name = `replica ${process.env.REPLICA} (pid ${process.pid})`;
+  // Fail fast when Redis is away: the fire is skipped as coordinator-error instead of waiting.
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  redis.on('error', (error) => console.error(`${name}: redis: ${error.message}`));
+  await new Promise((resolve) => redis.once('ready', resolve));
+  cron.setRunCoordinator(new RedisLockCoordinator(redis, { prefix: 'fleetcron-example:' }));
+
+  const task = cron.schedule('* * * * * *', (ctx) => console.log(`${ctx.date.toISOString().slice(11, 19)}  ${name} ran the fire`), {
+    name: 'redis-ha-demo',
+    distributed: true,
+  });
+  task.on('execution:skipped', (ctx) => {
+    if (ctx.reason !== 'not-elected') console.log(`${ctx.date.toISOString().slice(11, 19)}  ${name} skipped: ${ctx.reason}`);
+  });
+
+  const stop = async () => {
+    await cron.shutdown();
+    redis.disconnect();
+  };
+  setTimeout(() => void stop(), RUN_FOR_MS);
+  process.once('SIGTERM', () => void stop());
+}
