@@ -15,10 +15,17 @@ export interface ClientOptions {
   /** What the user should do when nobody answers, e.g. "call serveCluster() in the primary". */
   missing: string;
   logger: Logger;
-  /** How long one request waits for its reply. */
+  /**
+   * How long an election waits for its reply. Longer than the authority's own bound on its upstream (5 s), so a
+   * slow upstream is reported by the authority rather than taken for a silent authority.
+   */
   requestTimeoutMs?: number;
+  /** How long a hello waits: the authority answers it at once. */
+  probeTimeoutMs?: number;
   /** How often a silent authority is asked again. */
   reprobeMs?: number;
+  /** How long the authority may stay silent before the warning (it may be starting up beside this process). */
+  warnAfterMs?: number;
   now?: () => number;
 }
 
@@ -39,6 +46,7 @@ export class AuthorityClient implements RunCoordinator {
   private state: State;
   private probe: Promise<boolean> | undefined;
   private lastProbeAt = -Infinity;
+  private silentSince = 0;
   private warned = false;
   private closedReason = '';
   /** Replies matched so far; a request that times out after a later one was answered was lost, not unanswered. */
@@ -46,16 +54,21 @@ export class AuthorityClient implements RunCoordinator {
   private readonly pending = new Map<string, Pending>();
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
+  private readonly probeTimeoutMs: number;
   private readonly reprobeMs: number;
+  private readonly warnAfterMs: number;
   private readonly now: () => number;
 
   constructor(
     private readonly channel: ParentChannel,
     private readonly options: ClientOptions,
   ) {
-    this.timeoutMs = options.requestTimeoutMs ?? 2000;
+    this.timeoutMs = options.requestTimeoutMs ?? 6000;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
     this.reprobeMs = options.reprobeMs ?? 1000;
+    this.warnAfterMs = options.warnAfterMs ?? 5000;
     this.now = options.now ?? (() => Date.now());
+    this.silentSince = this.now();
     this.state = options.verified ? 'up' : 'probing';
     channel.once('disconnect', () => this.close('the IPC channel to the authority is closed'));
     if (!options.verified) this.startProbe();
@@ -76,13 +89,21 @@ export class AuthorityClient implements RunCoordinator {
     if (this.state === 'probing' && (await this.probe)) return;
     if (this.state === 'up') return;
     if (this.state === 'closed') throw new Error(`fleetcron authority unavailable: ${this.closedReason}`);
-    if (this.now() - this.lastProbeAt >= this.reprobeMs) this.startProbe();
+    const now = this.now();
+    if (now - this.lastProbeAt >= this.reprobeMs) this.startProbe();
+    if (!this.warned && now - this.silentSince >= this.warnAfterMs) {
+      this.warned = true;
+      this.options.logger.warn(
+        `no fleetcron authority has answered for ${Math.round((now - this.silentSince) / 1000)} s: ${this.options.missing}. ` +
+          `Distributed fires are skipped (coordinator-error) until it answers; asking again every ${this.reprobeMs} ms.`,
+      );
+    }
     throw new Error(`no fleetcron authority is answering; ${this.options.missing}`);
   }
 
   private startProbe(): void {
     this.lastProbeAt = this.now();
-    this.probe = this.request({ kind: 'hello' }).then(
+    this.probe = this.request({ kind: 'hello' }, this.probeTimeoutMs).then(
       () => {
         if (this.state === 'closed') return false;
         if (this.warned) this.options.logger.info('fleetcron authority is answering again; distributed fires are elected again');
@@ -95,14 +116,9 @@ export class AuthorityClient implements RunCoordinator {
   }
 
   private markDown(): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.state === 'down') return;
     this.state = 'down';
-    if (this.warned) return;
-    this.warned = true;
-    this.options.logger.warn(
-      `no fleetcron authority answered within ${this.timeoutMs} ms: ${this.options.missing}. ` +
-        `Distributed fires are skipped (coordinator-error) until it answers; asking again every ${this.reprobeMs} ms.`,
-    );
+    this.silentSince = this.now();
   }
 
   private close(reason: string): void {
@@ -111,7 +127,7 @@ export class AuthorityClient implements RunCoordinator {
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(new Error(`fleetcron authority unavailable: ${reason}`));
   }
 
-  private request(fields: Pick<Request, 'kind' | 'key' | 'ttlMs' | 'slot'>): Promise<Reply> {
+  private request(fields: Pick<Request, 'kind' | 'key' | 'ttlMs' | 'slot'>, timeoutMs = this.timeoutMs): Promise<Reply> {
     const send = this.channel.send;
     if (this.state === 'closed' || !send) return Promise.reject(new Error(`fleetcron authority unavailable: ${this.closedReason || 'no IPC channel'}`));
     const id = this.ids.next();
@@ -119,10 +135,10 @@ export class AuthorityClient implements RunCoordinator {
     const answersBefore = this.answers;
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.take(id)?.reject(new Error(`fleetcron authority did not answer within ${this.timeoutMs} ms`));
+        this.take(id)?.reject(new Error(`fleetcron authority did not answer within ${timeoutMs} ms`));
         // E.g. sent while a PM2 arbiter restarted: its replacement has answered since, so it is not down.
         if (this.answers === answersBefore) this.markDown();
-      }, this.timeoutMs);
+      }, timeoutMs);
       timer.unref();
       const pending: Pending = { resolve, reject, timer };
       if (this.pending.size === 0) this.channel.on('message', this.onMessage);

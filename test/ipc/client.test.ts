@@ -28,8 +28,8 @@ class FakeParent extends EventEmitter {
   }
 }
 
-const client = (parent: FakeParent, verified: boolean, logger: Logger) =>
-  new AuthorityClient(parent, { verified, missing: 'call serveCluster()', logger, requestTimeoutMs: 50, reprobeMs: 100 });
+const client = (parent: FakeParent, verified: boolean, logger: Logger, warnAfterMs = 0) =>
+  new AuthorityClient(parent, { verified, missing: 'call serveCluster()', logger, requestTimeoutMs: 50, probeTimeoutMs: 50, reprobeMs: 100, warnAfterMs });
 
 describe('AuthorityClient', () => {
   it('is elected once per fire by the authority at the other end', async () => {
@@ -107,5 +107,28 @@ describe('AuthorityClient', () => {
     const c = client(parent, true, logger);
     await c.shouldRun(KEY, 30_000);
     expect(parent.listenerCount('message')).toBe(0);
+  });
+
+  it('waits warnAfterMs before warning, so an authority still starting up is not reported missing', async () => {
+    const parent = new FakeParent();
+    parent.answering = false;
+    const { lines, logger } = recordingLogger();
+    const c = client(parent, false, logger, 10_000);
+    await expect(c.shouldRun(KEY, 30_000)).rejects.toThrow();
+    await expect(c.shouldRun(KEY, 30_000)).rejects.toThrow();
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([]);
+  });
+
+  it('keeps the circuit closed when a reply was lost but later requests are answered (an arbiter restart)', async () => {
+    const parent = new FakeParent();
+    const { logger } = recordingLogger();
+    const c = client(parent, true, logger);
+    let drop = true;
+    const send = parent.send.bind(parent);
+    parent.send = (message, callback) => (drop ? ((drop = false), callback(null), true) : send(message, callback));
+    const lost = c.shouldRun(KEY, 30_000);
+    await expect(c.shouldRun(`${KEY}2`, 30_000)).resolves.toBe(true);
+    await expect(lost).rejects.toThrow(/did not answer/);
+    await expect(c.shouldRun(`${KEY}3`, 30_000)).resolves.toBe(true);
   });
 });

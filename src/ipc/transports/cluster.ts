@@ -44,10 +44,13 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   const onMessage = (worker: Worker, message: unknown): void => {
     const data = openEnvelope(message);
     if (!data) return;
-    void authority.handle(data).then((reply) => {
-      // A worker can die between request and reply; sending to it must not crash the primary.
-      if (reply && worker.isConnected()) worker.send(envelope(reply), undefined, () => undefined);
-    });
+    authority.handle(data).then(
+      (reply) => {
+        // A worker can die between request and reply; sending to it must not crash the primary.
+        if (reply && worker.isConnected()) worker.send(envelope(reply), undefined, () => undefined);
+      },
+      (error: unknown) => logger.error(`serveCluster(): could not decide a request of worker ${worker.id}`, error),
+    );
   };
   cluster.on('message', onMessage);
   const previousMarker = process.env[AUTHORITY_MARKER];

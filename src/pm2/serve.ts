@@ -1,0 +1,93 @@
+import { globalLogger } from '../logger.js';
+import { Authority } from '../ipc/authority.js';
+import { setOwnAuthority } from '../ipc/host.js';
+import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
+import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
+import { connectPm2 } from './connection.js';
+import { loadPm2 } from './pm2-api.js';
+
+export interface ServePm2Options extends ServeOptions {
+  /** The home directory of the PM2 daemon to serve. Default: PM2_HOME, which PM2 sets in every app it runs, else ~/.pm2. */
+  pm2Home?: string;
+  /** Bound on connecting to the daemon and its bus, in ms (default 10 000). */
+  connectTimeoutMs?: number;
+}
+
+export interface Pm2AuthorityHandle {
+  readonly authority: Authority;
+  /** The PM2_HOME of the daemon served. */
+  readonly pm2Home: string;
+  /** Stops serving and closes the connection to PM2 (its RPC and bus sockets). */
+  close(): Promise<void>;
+}
+
+/** A request as PM2's bus carries it, with the PM2 process that sent it. */
+interface BusRequest {
+  data: Record<string, unknown>;
+  pmId: number;
+  app: string;
+}
+
+/**
+ * Serves the elections of every PM2 app on this host's PM2 daemon, one scope per app name, so two apps never elect
+ * for each other. Run it in a fork-mode PM2 app with `instances: 1` (the shipped `fleetcron/pm2-arbiter` does): in
+ * PM2 cluster mode the cluster primary is PM2's own daemon, so the instances' requests reach this process over
+ * PM2's bus and the replies go back through the daemon.
+ */
+export async function servePm2(options: ServePm2Options = {}): Promise<Pm2AuthorityHandle> {
+  const logger = options.logger ?? globalLogger;
+  const connection = await connectPm2(await loadPm2(), {
+    pm2Home: options.pm2Home,
+    timeoutMs: options.connectTimeoutMs ?? 10_000,
+  });
+  const authority = new Authority({
+    upstream: defaultUpstream(options, logger, 'servePm2()'),
+    electionTimeoutMs: options.electionTimeoutMs,
+    logger,
+  });
+  let closed = false;
+
+  const answer = ({ data, pmId, app }: BusRequest): void => {
+    authority.handle(data, app).then(
+      async (reply) => {
+        if (!reply || closed) return;
+        try {
+          await connection.send(pmId, envelope(reply));
+        } catch (error) {
+          // The instance stopped or restarted (same pm_id, new process) before its answer was ready.
+          logger.warn(`servePm2(): could not answer PM2 process ${pmId} (${app}): ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
+      (error: unknown) => logger.error(`servePm2(): could not decide a request of PM2 process ${pmId} (${app})`, error),
+    );
+  };
+
+  // God publishes an instance's `{ type, data }` as bus event `type`, so only our own message type is subscribed.
+  connection.bus.on(MESSAGE_TYPE, (packet) => {
+    const request = busRequest(packet);
+    if (request) answer(request);
+  });
+  setOwnAuthority(authority);
+
+  return {
+    authority,
+    pm2Home: connection.pm2Home,
+    async close() {
+      if (closed) return;
+      closed = true;
+      connection.bus.off(MESSAGE_TYPE);
+      setOwnAuthority(undefined);
+      await connection.close();
+    },
+  };
+}
+
+function busRequest(packet: unknown): BusRequest | undefined {
+  if (typeof packet !== 'object' || packet === null) return undefined;
+  const { data, process: sender } = packet as { data?: unknown; process?: unknown };
+  const request = openEnvelope({ type: MESSAGE_TYPE, data });
+  if (!request || typeof sender !== 'object' || sender === null) return undefined;
+  const { pm_id: pmId, name: app } = sender as { pm_id?: unknown; name?: unknown };
+  if (!Number.isSafeInteger(pmId) || (pmId as number) < 0 || typeof app !== 'string') return undefined;
+  return { data: request, pmId: pmId as number, app };
+}
