@@ -68,6 +68,20 @@ describe('node:cluster: serveCluster() elects once per fire for the whole host',
   });
 });
 
+describe('protocol hardening on the node:cluster channel', () => {
+  it('ignores or answers junk, crashes no process, and keeps electing once per fire', async () => {
+    const primary = host({ WORKERS: '4', HOSTILE: '1' });
+    await primary.until((r) => r.filter((x) => x.type === 'run').length >= 6 && r.some((x) => x.type === 'junk-reply'), 20_000, '6 runs under junk');
+    expect(isAlive(primary.pid)).toBe(true);
+    expect(primary.of('worker-exit')).toEqual([]);
+    const replies = primary.of('junk-reply');
+    expect(replies.find((r) => r.id === 'v99')).toMatchObject({ ok: false, code: 'unsupported-version' });
+    expect(replies.find((r) => r.id === 'bad')).toMatchObject({ ok: false, code: 'bad-request' });
+    expect(replies.find((r) => r.id === 'big')).toMatchObject({ ok: false, code: 'bad-request' });
+    for (const [slot, n] of runsPerSlot(primary.reports)) expect(n, slot).toBe(1);
+  });
+});
+
 describe.skipIf(!redisUp)('two hosts, each a primary with 3 workers, with Redis upstream', () => {
   it('runs each fire exactly once across both hosts, and Redis sees one claim attempt per fire per host', async () => {
     const redis = await startRedisServer();
