@@ -1,30 +1,49 @@
+import { closeDaemons } from './background/daemon-process.js';
+import { resolveTaskFile, type Boundary } from './background/solve-path.js';
 import { setRunCoordinator as setGlobalCoordinator } from './coordination/default.js';
 import { globalLogger } from './logger.js';
+import { BackgroundScheduledTask } from './tasks/background-task.js';
 import { InlineScheduledTask } from './tasks/inline-task.js';
 import type { ManagedTask } from './tasks/managed-task.js';
 import { checkOptions, isRunCoordinator } from './tasks/options.js';
-import { getTasks, register } from './tasks/registry.js';
+import { getTasks, register, unregister } from './tasks/registry.js';
 import { parse } from './time/expression.js';
 import type { RunCoordinator, ScheduledTask, TaskFn, TaskOptions } from './types.js';
 
-/** Creates a task and starts it. */
-export function schedule(expression: string, func: TaskFn | string, options?: TaskOptions): ScheduledTask {
-  const task = createTask(expression, func, options);
-  task.start();
+/**
+ * Creates a task and starts it. A background task (a file) starts asynchronously: if that fails, the task is
+ * destroyed, so nothing stays registered, and the failure is logged.
+ */
+export function schedule(expression: string, func: TaskFn | string | URL, options?: TaskOptions): ScheduledTask {
+  const task = makeTask(expression, func, options, schedule);
+  const started = task.start();
+  if (started instanceof Promise) {
+    started.catch((error: unknown) => {
+      // Out of the registry at once, before the failure is logged; destroy() finishes a tick later.
+      unregister(task);
+      void task.destroy();
+      (options?.logger ?? globalLogger).error(`Failed to start scheduled task: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
   return task;
 }
 
 /**
  * Creates a task without starting it. Everything is checked first — expression, time zone, options, the
- * coordinator — so a call that throws leaves nothing registered.
+ * coordinator — so a call that throws leaves nothing registered. `func` is the task function, or the path of a
+ * task file (relative to the calling file), or its file URL, for a task run by a background daemon.
  */
-export function createTask(expression: string, func: TaskFn | string, options?: TaskOptions): ManagedTask {
+export function createTask(expression: string, func: TaskFn | string | URL, options?: TaskOptions): ManagedTask {
+  return makeTask(expression, func, options, createTask);
+}
+
+function makeTask(expression: string, func: TaskFn | string | URL, options: TaskOptions | undefined, caller: Boundary): ManagedTask {
   parse(expression);
   const checked = checkOptions(options, (message) => (options?.logger ?? globalLogger).warn(message));
-  if (typeof func !== 'function') {
-    throw new TypeError(`fleetcron: the second argument must be a task function (got ${describe(func)})`);
-  }
-  const task = new InlineScheduledTask(expression, func, checked);
+  let task: ManagedTask;
+  if (typeof func === 'function') task = new InlineScheduledTask(expression, func, checked);
+  else if (typeof func === 'string' || func instanceof URL) task = new BackgroundScheduledTask(expression, resolveTaskFile(func, caller), checked);
+  else throw new TypeError(`fleetcron: the second argument must be a task function or a task file path (got ${describe(func)})`);
   register(task);
   return task;
 }
@@ -38,9 +57,11 @@ export function setRunCoordinator(coordinator: RunCoordinator | undefined | null
 
 /**
  * Stops every task, waits up to `timeout` ms for runs in progress to end, then destroys every task. Leaves no
- * timer behind, so a process with nothing else to do exits.
+ * timer and no background daemon behind (a run still going past `timeout` in a daemon is ended with it), so a
+ * process with nothing else to do exits.
  */
 export async function shutdown(timeout = 5000): Promise<void> {
+  const deadline = Date.now() + timeout;
   const tasks = [...getTasks().values()] as ManagedTask[];
   const busy = tasks.filter((task) => task.isBusy()).map((task) => task.whenIdle());
   await Promise.all(tasks.map((task) => settle(() => task.stop(), `stopping task "${task.name}"`)));
@@ -51,6 +72,7 @@ export async function shutdown(timeout = 5000): Promise<void> {
     clearTimeout(timer);
   }
   await Promise.all(tasks.map((task) => settle(() => task.destroy(), `destroying task "${task.name}"`)));
+  await closeDaemons(Math.max(0, deadline - Date.now()));
 }
 
 async function settle(action: () => void | Promise<void>, what: string): Promise<void> {

@@ -4,6 +4,7 @@ import { getTask, getTasks } from './tasks/registry.js';
 import { parse, validate, validateDetailed } from './time/expression.js';
 
 export { createTask, schedule, setRunCoordinator, shutdown } from './api.js';
+export { solvePath } from './background/solve-path.js';
 export { setLogger } from './logger.js';
 export { getTask, getTasks } from './tasks/registry.js';
 export { parse, validate, validateDetailed } from './time/expression.js';

@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import type { Authority } from '../authority.js';
+import type { ParentChannel } from '../client.js';
+import { envelope, openEnvelope } from '../protocol.js';
+
+/**
+ * The forked-daemon topology. A daemon hosts several tasks, and each is elected by its own authority in the parent
+ * (the one holding that task's coordinator), so a daemon's request carries, beside the protocol envelope, the
+ * `route` naming the task it is for. Replies need no route: request ids are unique per client.
+ */
+export interface Routed {
+  route: string;
+}
+
+/** The parent's handle on a forked daemon (a ChildProcess). */
+export interface ChildEnd {
+  readonly connected: boolean;
+  send(message: unknown, callback: (error: Error | null) => void): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** The daemon's own `process`. */
+export interface ParentEnd {
+  send(message: unknown, callback: (error: Error | null) => void): unknown;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  once(event: 'disconnect', listener: () => void): unknown;
+}
+
+/**
+ * Answers the election requests of a forked daemon, each with the authority of the task it names. Requests for
+ * a task that is gone are dropped (the daemon's client times out and fails closed). Returns a function that stops.
+ */
+export function serveChild(child: ChildEnd, authorityFor: (route: string) => Authority | undefined): () => void {
+  const onMessage = (message: unknown): void => {
+    const data = openEnvelope(message);
+    const route = data && (message as Partial<Routed>).route;
+    const authority = typeof route === 'string' ? authorityFor(route) : undefined;
+    if (!data || !authority) return;
+    void authority.handle(data).then((reply) => {
+      // The daemon can die between request and reply; sending to it must not throw or emit 'error'.
+      if (reply && child.connected) child.send(envelope(reply), () => undefined);
+    });
+  };
+  child.on('message', onMessage);
+  return () => child.off('message', onMessage);
+}
+
+/** The daemon's end: one channel per hosted task over the daemon's single IPC channel to its parent. */
+export class ChildLink {
+  private readonly channels = new Set<EventEmitter>();
+
+  constructor(private readonly parent: ParentEnd) {
+    // One listener each for all tasks: a process emitter warns past ten listeners of an event.
+    parent.on('message', (message) => {
+      if (openEnvelope(message)) for (const channel of this.channels) channel.emit('message', message);
+    });
+    parent.once('disconnect', () => {
+      for (const channel of this.channels) channel.emit('disconnect');
+    });
+  }
+
+  /** A channel whose requests are routed to the authority of `route`; `close()` once the task is gone. */
+  channel(route: string): ParentChannel & { close(): void } {
+    const events = new EventEmitter();
+    this.channels.add(events);
+    return {
+      send: (message, callback) => this.parent.send({ ...(message as object), route } satisfies Routed, callback),
+      on: (event, listener) => events.on(event, listener),
+      off: (event, listener) => events.off(event, listener),
+      once: (event, listener) => events.once(event, listener),
+      close: () => void this.channels.delete(events),
+    };
+  }
+}
