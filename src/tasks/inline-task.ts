@@ -3,28 +3,16 @@ import { resolveRunCoordinator } from '../coordination/default.js';
 import { complete, elect } from '../coordination/election.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
-import { globalLogger } from '../logger.js';
-import { CronSchedule } from '../time/cron-schedule.js';
-import type {
-  Execution, LastRun, Logger, RunCoordinator, SkipReason, TaskContext, TaskEvent, TaskFn, TaskListener,
-  TaskOptions, TaskStatus,
-} from '../types.js';
+import type { Execution, RunCoordinator, SkipReason, TaskFn, TaskOptions, TaskStatus } from '../types.js';
 import { CancellableWait } from './cancellable-wait.js';
-import { createContext } from './context.js';
-import { TaskEmitter } from './emitter.js';
-import type { ManagedTask } from './managed-task.js';
 import { unregister } from './registry.js';
+import { TaskBase } from './task-base.js';
 
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_MISSED_TOLERANCE_MS = 1_000;
 
 /** A task whose function runs in this process, woken by the shared timer queue. */
-export class InlineScheduledTask implements ManagedTask, QueueEntry {
-  readonly id = randomUUID();
-  readonly name: string;
-  private readonly schedule: CronSchedule;
-  private readonly emitter: TaskEmitter;
-  private readonly logger: Logger;
+export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private readonly coordinator: RunCoordinator | undefined;
   private started = false;
   private destroyed = false;
@@ -34,25 +22,16 @@ export class InlineScheduledTask implements ManagedTask, QueueEntry {
   private inFlight = 0;
   /** Scheduled runs of the function in progress; the task is `running` while this is above zero. */
   private executing = 0;
-  private idleWaiters: Array<() => void> = [];
-  private runCount = 0;
-  private last: LastRun | null = null;
   private referenced: boolean;
   private readonly jitterWaits = new Set<CancellableWait>();
 
   constructor(
-    private readonly pattern: string,
+    pattern: string,
     private readonly fn: TaskFn,
-    private readonly options: TaskOptions,
+    options: TaskOptions,
   ) {
-    this.name = options.name ?? this.id;
-    this.logger = options.logger ?? globalLogger;
-    this.schedule = CronSchedule.of(pattern, options.timezone);
-    if (this.schedule.next(Date.now()) === null) {
-      throw new Error(`"${pattern}" never fires: no date matches it within the next 100 years`);
-    }
+    super(pattern, options);
     this.referenced = !options.unref;
-    this.emitter = new TaskEmitter((error) => this.logger.error(error instanceof Error ? error : String(error)));
     this.coordinator = options.distributed ? resolveRunCoordinator(options.runCoordinator) : undefined;
   }
 
@@ -97,65 +76,12 @@ export class InlineScheduledTask implements ManagedTask, QueueEntry {
     return execution.result;
   }
 
-  getNextRun(): Date | null {
-    if (!this.started) return null;
-    const next = this.schedule.next(Date.now());
-    return next === null ? null : new Date(next);
-  }
-
-  getNextRuns(count: number, from: Date = new Date()): Date[] {
-    return this.schedule.nextRuns(count, from.getTime()).map((ms) => new Date(ms));
-  }
-
-  match(date: Date): boolean {
-    return this.schedule.matches(date.getTime());
-  }
-
-  msToNext(): number | null {
-    const next = this.getNextRun();
-    return next === null ? null : next.getTime() - Date.now();
-  }
-
-  isBusy(): boolean {
-    return this.getStatus() === 'running';
-  }
-
-  runsLeft(): number | undefined {
-    const max = this.options.maxExecutions;
-    return max === undefined ? undefined : Math.max(0, max - this.runCount);
-  }
-
-  getPattern(): string {
-    return this.pattern;
-  }
-
-  lastRun(): LastRun | null {
-    return this.last;
-  }
-
   unref(): void {
     this.setReferenced(false);
   }
 
   ref(): void {
     this.setReferenced(true);
-  }
-
-  on(event: TaskEvent, listener: TaskListener): void {
-    this.emitter.on(event, listener);
-  }
-
-  off(event: TaskEvent, listener: TaskListener): void {
-    this.emitter.off(event, listener);
-  }
-
-  once(event: TaskEvent, listener: TaskListener): void {
-    this.emitter.once(event, listener);
-  }
-
-  whenIdle(): Promise<void> {
-    if (this.executing === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Called by the timer queue once the planned fire is due. */
@@ -241,11 +167,7 @@ export class InlineScheduledTask implements ManagedTask, QueueEntry {
   }
 
   private settleRun(): void {
-    this.executing--;
-    if (this.executing > 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (--this.executing === 0) this.notifyIdle();
   }
 
   /** Runs the function once and reports it; `beforeReport` runs between the end of the run and its events. */
@@ -255,13 +177,13 @@ export class InlineScheduledTask implements ManagedTask, QueueEntry {
     try {
       execution.result = await this.fn(this.context(date, execution));
       execution.finishedAt = new Date();
-      this.last = { date: execution.finishedAt, result: execution.result };
+      this.recordLastRun(execution);
       beforeReport?.();
       this.emit('execution:finished', this.context(date, execution));
     } catch (error) {
       execution.finishedAt = new Date();
       execution.error = error as Error;
-      this.last = { date: execution.finishedAt, error: execution.error };
+      this.recordLastRun(execution);
       beforeReport?.();
       this.logger.error(error instanceof Error ? error : String(error));
       this.emit('execution:failed', this.context(date, execution));
@@ -269,9 +191,7 @@ export class InlineScheduledTask implements ManagedTask, QueueEntry {
   }
 
   private reportMissed(slot: number): void {
-    if (!this.options.suppressMissedWarning && this.emitter.listenerCount('execution:missed') === 0) {
-      this.logger.warn(`missed execution at ${new Date(slot)}! Possible blocking IO or high CPU user at the same process used by fleetcron.`);
-    }
+    this.warnMissed(new Date(slot));
     this.emit('execution:missed', this.context(slot));
   }
 
@@ -279,13 +199,5 @@ export class InlineScheduledTask implements ManagedTask, QueueEntry {
     this.referenced = referenced;
     timerQueue.setRef(this, referenced);
     for (const wait of this.jitterWaits) wait.setRef(referenced);
-  }
-
-  private emit(event: TaskEvent, context: TaskContext): void {
-    this.emitter.emit(event, context);
-  }
-
-  private context(date: number, execution?: Execution, reason?: SkipReason): TaskContext {
-    return createContext(this, this.options.timezone, date, execution, reason);
   }
 }
