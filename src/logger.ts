@@ -23,6 +23,8 @@ export const defaultLogger: Logger = {
   debug: (message, err) => write('DEBUG', message, err),
 };
 
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
 let active: Logger = defaultLogger;
 
 /** Sets the process-wide logger; `null`/`undefined` restores the default (as node-cron). */

@@ -1,7 +1,10 @@
 import type { Logger, RunCoordinator, SkipReason } from '../types.js';
 import { callBounded } from './bounded.js';
 
-export type Election = { elected: true } | { elected: false; reason: SkipReason };
+export type Election =
+  | { elected: true }
+  | { elected: false; reason: Exclude<SkipReason, 'coordinator-error'> }
+  | { elected: false; reason: 'coordinator-error'; error: unknown };
 
 /**
  * Asks the coordinator whether this process runs the fire `key`. Fails closed: a throw, a rejection, a
@@ -14,17 +17,22 @@ export async function elect(coordinator: RunCoordinator, key: string, ttlMs: num
     return answer ? { elected: true } : { elected: false, reason: 'not-elected' };
   } catch (error) {
     logger.error('Run coordinator failed; skipping execution (fail-closed)', error);
-    return { elected: false, reason: 'coordinator-error' };
+    return { elected: false, reason: 'coordinator-error', error };
   }
 }
 
-/** Tells the coordinator the fire is done. Its errors are logged and never reach the caller. */
-export async function complete(coordinator: RunCoordinator, key: string, timeoutMs: number, logger: Logger): Promise<void> {
+/**
+ * Tells the coordinator the fire is done. Its errors are logged and never thrown; the error is returned, for an
+ * authority to pass on to the process it completes for.
+ */
+export async function complete(coordinator: RunCoordinator, key: string, timeoutMs: number, logger: Logger): Promise<unknown> {
   const onComplete = coordinator.onComplete;
-  if (!onComplete) return;
+  if (!onComplete) return undefined;
   try {
     await callBounded(() => onComplete.call(coordinator, key), timeoutMs, `Run coordinator onComplete(${key})`);
+    return undefined;
   } catch (error) {
     logger.error('Run coordinator onComplete failed', error);
+    return error;
   }
 }

@@ -3,7 +3,8 @@ import { ClaimTable } from '../coordination/claim-table.js';
 import { complete, elect, type Election } from '../coordination/election.js';
 import { EnvVarRunCoordinator } from '../coordination/env-var.js';
 import { MemoryRunCoordinator } from '../coordination/memory.js';
-import type { Logger, RunCoordinator } from '../types.js';
+import { silentLogger } from '../logger.js';
+import type { RunCoordinator } from '../types.js';
 import { parseRequest, PROTOCOL, VERSION, type ErrorCode, type Reply, type Request } from './protocol.js';
 
 export interface AuthorityOptions {
@@ -11,7 +12,6 @@ export interface AuthorityOptions {
   upstream?: RunCoordinator;
   /** Bound on each upstream call. */
   electionTimeoutMs?: number;
-  logger: Logger;
   now?: () => number;
 }
 
@@ -24,6 +24,8 @@ const DEFAULT_ELECTION_TIMEOUT_MS = 5000;
  * Decides elections for every process that asks it — the workers of a host, a daemon's parent — whatever the
  * transport. The first request for a fire wins the host-local claim and only that one goes upstream, so N workers
  * cost one upstream call per fire; the others learn the outcome of that call. A claim outlives its run.
+ * Upstream failures are not logged here but sent, with their cause, to each requester, which logs its skipped fire
+ * once: one line per task and fire, wherever the task lives.
  */
 export class Authority {
   readonly id = randomUUID();
@@ -49,9 +51,10 @@ export class Authority {
     switch (request.kind) {
       case 'hello':
         return this.reply(request.id);
-      case 'complete':
-        await this.complete(request, scope);
-        return this.reply(request.id);
+      case 'complete': {
+        const failure = await this.complete(request, scope);
+        return failure === undefined ? this.reply(request.id) : this.reply(request.id, { code: 'coordinator-error', message: `the upstream onComplete failed: ${describe(failure)}` });
+      }
       case 'elect': {
         const verdict = await this.elect(request, scope);
         return 'error' in verdict ? this.reply(request.id, { code: 'coordinator-error', message: verdict.error }) : this.reply(request.id, undefined, verdict.elected);
@@ -76,16 +79,17 @@ export class Authority {
     return claim.value.then((election) => (isError(election) ? toVerdict(election) : { elected: false }));
   }
 
-  async complete(request: Pick<Request, 'key'>, scope = ''): Promise<void> {
+  /** Passes a fire's completion upstream; resolves with the upstream's error, if it failed. */
+  async complete(request: Pick<Request, 'key'>, scope = ''): Promise<unknown> {
     const { upstream } = this.options;
-    if (!upstream) return;
-    await complete(upstream, scope ? `${scope}:${request.key!}` : request.key!, this.timeout(), this.options.logger);
+    if (!upstream) return undefined;
+    return complete(upstream, scope ? `${scope}:${request.key!}` : request.key!, this.timeout(), silentLogger);
   }
 
   private upstreamElection(key: string, ttlMs: number): Promise<Election> {
-    const { upstream, logger } = this.options;
+    const { upstream } = this.options;
     if (!upstream) return Promise.resolve({ elected: true });
-    return elect(upstream, key, ttlMs, this.timeout(), logger);
+    return elect(upstream, key, ttlMs, this.timeout(), silentLogger);
   }
 
   private timeout(): number {
@@ -100,11 +104,15 @@ export class Authority {
   }
 }
 
-function isError(election: Election): boolean {
+function isError(election: Election): election is Extract<Election, { reason: 'coordinator-error' }> {
   return !election.elected && election.reason === 'coordinator-error';
 }
 
 function toVerdict(election: Election): Verdict {
-  if (isError(election)) return { error: 'the upstream coordinator failed; see the authority log' };
+  if (isError(election)) return { error: `the upstream coordinator failed: ${describe(election.error)}` };
   return { elected: election.elected };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

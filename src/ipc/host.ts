@@ -22,7 +22,8 @@ const inProcess: RunCoordinator = {
     return verdict.elected;
   },
   async onComplete(key) {
-    await own?.complete({ key });
+    const failure = await own?.complete({ key });
+    if (failure !== undefined) throw failure;
   },
 };
 

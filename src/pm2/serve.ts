@@ -43,7 +43,6 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   const authority = new Authority({
     upstream: defaultUpstream(options, logger, 'servePm2()'),
     electionTimeoutMs: options.electionTimeoutMs,
-    logger,
   });
   let closed = false;
 

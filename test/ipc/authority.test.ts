@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryRunCoordinator } from '../../src/coordination/memory.js';
 import { Authority } from '../../src/ipc/authority.js';
 import { PROTOCOL, VERSION } from '../../src/ipc/protocol.js';
-import type { Logger, RunCoordinator } from '../../src/types.js';
+import type { RunCoordinator } from '../../src/types.js';
 
-const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 const SLOT = Date.parse('2030-01-01T00:00:00.000Z');
 const KEY = `job:${new Date(SLOT).toISOString()}`;
 const elect = (id: string, key = KEY, ttlMs = 30_000) => ({ proto: PROTOCOL, v: VERSION, kind: 'elect', id, key, ttlMs, slot: SLOT });
@@ -17,7 +16,7 @@ function countingUpstream(answer: () => boolean | Promise<boolean>): RunCoordina
 describe('Authority', () => {
   it('elects exactly one of many concurrent requests for a fire, and asks upstream once', async () => {
     const upstream = countingUpstream(() => new Promise((r) => setTimeout(() => r(true), 5)));
-    const authority = new Authority({ upstream, logger: quiet });
+    const authority = new Authority({ upstream });
     const replies = await Promise.all(['a', 'b', 'c', 'd'].map((id) => authority.handle(elect(id))));
     expect(replies.filter((r) => r?.elected === true)).toHaveLength(1);
     expect(replies.every((r) => r?.ok)).toBe(true);
@@ -25,7 +24,7 @@ describe('Authority', () => {
   });
 
   it('keeps the claim after the run: a late request for the same fire loses', async () => {
-    const authority = new Authority({ logger: quiet, now: () => SLOT - 1000 });
+    const authority = new Authority({ now: () => SLOT - 1000 });
     expect((await authority.handle(elect('a')))?.elected).toBe(true);
     expect((await authority.handle(elect('late')))?.elected).toBe(false);
   });
@@ -34,7 +33,7 @@ describe('Authority', () => {
     const upstream = countingUpstream(() => {
       throw new Error('redis down');
     });
-    const authority = new Authority({ upstream, logger: quiet });
+    const authority = new Authority({ upstream });
     const replies = await Promise.all(['a', 'b'].map((id) => authority.handle(elect(id))));
     for (const reply of replies) {
       expect(reply?.ok).toBe(false);
@@ -44,14 +43,14 @@ describe('Authority', () => {
   });
 
   it('bounds a hung upstream by its election timeout', async () => {
-    const authority = new Authority({ upstream: { shouldRun: () => new Promise<boolean>(() => undefined) }, electionTimeoutMs: 50, logger: quiet });
+    const authority = new Authority({ upstream: { shouldRun: () => new Promise<boolean>(() => undefined) }, electionTimeoutMs: 50 });
     const reply = await authority.handle(elect('a'));
     expect(reply?.error?.code).toBe('coordinator-error');
   });
 
   it('scopes claims (PM2 app names): two apps never elect for each other', async () => {
     const upstream = countingUpstream(() => true);
-    const authority = new Authority({ upstream, logger: quiet });
+    const authority = new Authority({ upstream });
     expect((await authority.handle(elect('a'), 'app-one'))?.elected).toBe(true);
     expect((await authority.handle(elect('b'), 'app-two'))?.elected).toBe(true);
     expect((await authority.handle(elect('c'), 'app-two'))?.elected).toBe(false);
@@ -59,7 +58,7 @@ describe('Authority', () => {
   });
 
   it('after a restart without shared upstream state, refuses fires planned before it started', async () => {
-    const authority = new Authority({ logger: quiet, now: () => SLOT + 200 });
+    const authority = new Authority({ now: () => SLOT + 200 });
     const reply = await authority.handle(elect('a'));
     expect(reply?.ok).toBe(false);
     expect(reply?.error?.message).toMatch(/planned before this authority started/);
@@ -69,20 +68,20 @@ describe('Authority', () => {
 
   it('forwards fires planned before it started when the upstream is shared (it remembers)', async () => {
     const upstream = countingUpstream(() => true);
-    const authority = new Authority({ upstream, logger: quiet, now: () => SLOT + 200 });
+    const authority = new Authority({ upstream, now: () => SLOT + 200 });
     expect((await authority.handle(elect('a')))?.elected).toBe(true);
-    const memory = new Authority({ upstream: new MemoryRunCoordinator(), logger: quiet, now: () => SLOT + 200 });
+    const memory = new Authority({ upstream: new MemoryRunCoordinator(), now: () => SLOT + 200 });
     expect((await memory.handle(elect('a')))?.ok).toBe(false);
   });
 
   it('answers an unknown version at once with unsupported-version', async () => {
-    const authority = new Authority({ logger: quiet });
+    const authority = new Authority({});
     const reply = await authority.handle({ ...elect('a'), v: 99 });
     expect(reply).toMatchObject({ ok: false, id: 'a', error: { code: 'unsupported-version' } });
   });
 
   it('answers malformed and oversized requests with bad-request, and drops what it cannot answer', async () => {
-    const authority = new Authority({ logger: quiet });
+    const authority = new Authority({});
     expect(await authority.handle({ ...elect('a'), key: 42 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await authority.handle({ ...elect('b'), ttlMs: -5 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await authority.handle({ ...elect('c'), key: 'x'.repeat(5000) })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
@@ -92,7 +91,7 @@ describe('Authority', () => {
 
   it('passes completion upstream once per request', async () => {
     const completed: string[] = [];
-    const authority = new Authority({ upstream: { shouldRun: () => true, onComplete: (key) => void completed.push(key) }, logger: quiet });
+    const authority = new Authority({ upstream: { shouldRun: () => true, onComplete: (key) => void completed.push(key) } });
     await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'complete', id: 'a', key: KEY });
     expect(completed).toEqual([KEY]);
   });

@@ -17,7 +17,7 @@ function recordingLogger() {
 class FakeParent extends EventEmitter {
   answering = true;
   sent = 0;
-  readonly authority = new Authority({ logger: recordingLogger().logger });
+  readonly authority = new Authority({});
 
   send(message: unknown, callback: (error: Error | null) => void): boolean {
     this.sent++;

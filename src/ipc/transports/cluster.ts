@@ -39,7 +39,6 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   const authority = new Authority({
     upstream: defaultUpstream(options, logger, 'serveCluster()'),
     electionTimeoutMs: options.electionTimeoutMs,
-    logger,
   });
   const onMessage = (worker: Worker, message: unknown): void => {
     const data = openEnvelope(message);
