@@ -3,12 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const report = '.test-results/vitest.json';
 mkdirSync('.test-results', { recursive: true });
 rmSync(report, { force: true });
 
-const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs');
+const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const run = spawnSync(
   process.execPath,
   [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
@@ -21,7 +22,9 @@ let skipped = 0;
 try {
   const results = JSON.parse(readFileSync(report, 'utf8'));
   passed = results.numPassedTests;
-  failed = results.numFailedTests + (results.numTotalTestSuites > 0 && !results.success && results.numFailedTests === 0 ? 1 : 0);
+  // A file that fails to load fails no test but is a failure all the same.
+  const brokenFiles = results.testResults.filter((file) => file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'));
+  failed = results.numFailedTests + brokenFiles.length;
   skipped = results.numPendingTests + results.numTodoTests;
 } catch {
   failed = 1; // no report: vitest did not get as far as running tests
