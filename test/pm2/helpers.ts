@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { REPO_ROOT, TS_NODE_ARGS, type Pm2App, type Pm2Harness } from '../support/pm2.js';
+import { afterAll, beforeAll } from 'vitest';
+import { REPO_ROOT, startPm2, TS_NODE_ARGS, type Pm2App, type Pm2Harness } from '../support/pm2.js';
 
 export const fixture = (name: string) => join(REPO_ROOT, 'test/pm2/fixtures', name);
 
@@ -14,6 +15,18 @@ export const arbiterApp = (env: Record<string, string> = {}): Pm2App => ({
   node_args: TS_NODE_ARGS,
   env,
 });
+
+/** A private PM2 daemon serving elections through the arbiter for the tests of this file, torn down after them. */
+export function usePm2WithArbiter(): () => Pm2Harness {
+  let pm2: Pm2Harness | undefined;
+  beforeAll(async () => {
+    pm2 = await startPm2();
+    await pm2.start([arbiterApp()]);
+    await arbiterServing(pm2);
+  }, 30_000);
+  afterAll(() => pm2?.teardown(), 30_000);
+  return () => pm2!;
+}
 
 /** Waits for the n-th start line of the arbiter (1 for the first start, 2 after a restart, ...). */
 export function arbiterServing(pm2: Pm2Harness, times = 1): Promise<true> {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { MESSAGE_TYPE, PROTOCOL, VERSION } from '../../src/ipc/protocol.js';
-import { startPm2, type Pm2Harness } from '../support/pm2.js';
-import { ARBITER, arbiterApp, arbiterServing, fixture, logText, reportsOf, tsApp } from './helpers.js';
+import { ARBITER, fixture, logText, reportsOf, tsApp, usePm2WithArbiter } from './helpers.js';
 
 interface Done {
   replies: { id: string; ok: boolean; code?: string; ms: number }[];
@@ -9,18 +8,11 @@ interface Done {
   error?: string;
 }
 
-let pm2: Pm2Harness;
-
-beforeAll(async () => {
-  pm2 = await startPm2();
-  await pm2.start([arbiterApp()]);
-  await arbiterServing(pm2);
-}, 30_000);
-
-afterAll(() => pm2?.teardown(), 30_000);
+const harness = usePm2WithArbiter();
 
 describe('PM2 transport: protocol hardening on the bus', () => {
   it('answers malformed and unknown-version requests with errors, ignores foreign traffic, and crashes nobody', async () => {
+    const pm2 = harness();
     onTestFailed(() => console.log(logText(pm2)));
     const before = await pm2.list();
     const arbiter = before.find((p) => p.name === ARBITER)!;

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startPm2, type Pm2App, type Pm2Harness } from '../support/pm2.js';
-import { arbiterApp, arbiterServing, fixture, logText, reportsOf, tsApp } from './helpers.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import type { Pm2App } from '../support/pm2.js';
+import { fixture, logText, reportsOf, tsApp, usePm2WithArbiter } from './helpers.js';
 
 interface KeyResult {
   key: string;
@@ -8,22 +8,14 @@ interface KeyResult {
   error?: string;
 }
 
-let pm2: Pm2Harness;
-
-beforeAll(async () => {
-  pm2 = await startPm2();
-  await pm2.start([arbiterApp()]);
-  await arbiterServing(pm2);
-}, 30_000);
-
-afterAll(() => pm2?.teardown(), 30_000);
+const harness = usePm2WithArbiter();
 
 const electors = (name: string, keys: string[]): Pm2App =>
   tsApp({ name, script: fixture('elector.mts'), exec_mode: 'cluster', instances: 3, env: { KEYS: JSON.stringify(keys) } });
 
 /** Each instance's answers, once all 3 instances of `app` have reported. */
 function resultsOf(app: string): KeyResult[][] | undefined {
-  const reports = reportsOf<{ results?: KeyResult[]; error?: string }>(pm2, app, 'results');
+  const reports = reportsOf<{ results?: KeyResult[]; error?: string }>(harness(), app, 'results');
   if (reports.length < 3) return undefined;
   return reports.map((r) => {
     if (!r.results) throw new Error(`${app}: ${r.error ?? 'no results'}`);
@@ -43,6 +35,7 @@ describe('PM2 transport: instances elect through the arbiter over the bus', () =
   const oneEach = Object.fromEntries(keys.map((key) => [key, 1]));
 
   it('elects exactly one of 3 cluster instances per key', async () => {
+    const pm2 = harness();
     onTestFailed(() => console.log(logText(pm2)));
     await pm2.start([electors('electors', keys)]);
     const reports = await pm2.waitFor(() => resultsOf('electors'), 20_000, '3 instances to report');
@@ -50,6 +43,7 @@ describe('PM2 transport: instances elect through the arbiter over the bus', () =
   }, 30_000);
 
   it('scopes elections by app: two apps with the same keys each get their own winner', async () => {
+    const pm2 = harness();
     onTestFailed(() => console.log(logText(pm2)));
     await pm2.start([electors('alpha', keys), electors('beta', keys)]);
     const alpha = await pm2.waitFor(() => resultsOf('alpha'), 20_000, 'alpha to report');
