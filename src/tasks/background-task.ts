@@ -67,7 +67,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     await this.settleStart();
     if (this.destroyed) return;
     if (this.session && this.started()) await this.end(this.session, 'stop');
-    else this.emit('task:stopped', this.context(Date.now()));
+    else this.emit('task:stopped', Date.now());
   }
 
   async destroy(): Promise<void> {
@@ -76,7 +76,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     const running = this.started() ? this.session : undefined;
     this.markDestroyed();
     if (running) await this.end(running, 'destroy');
-    else this.emit('task:destroyed', this.context(Date.now()));
+    else this.emit('task:destroyed', Date.now());
   }
 
   getStatus(): TaskStatus {
@@ -112,7 +112,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     if (event === 'execution:finished' || event === 'execution:failed') this.settleRun(context.execution);
     if (current && event === 'task:destroyed' && !this.destroyed) this.markDestroyed();
     if (event === 'execution:missed') this.warnMissed(context.date);
-    this.emit(event, context);
+    this.emitter.emit(event, context);
   }
 
   onLog(level: LogLevel, message: unknown, detail: unknown): void {
@@ -125,18 +125,18 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
       if (run.session !== session) continue;
       Object.assign(run.execution, { finishedAt: new Date(), error: cause });
       this.settleRun(run.execution);
-      this.emit('execution:failed', this.context(run.date.getTime(), run.execution));
+      this.emit('execution:failed', run.date.getTime(), run.execution);
     }
     if (session !== this.session) return;
     const wasStarted = this.started();
     if (!this.destroyed) this.setStatus('stopped');
     // The daemon died before confirming a stop or destroy: the task is stopped all the same, and says so.
-    if (this.ending) this.emit(this.ending === 'stop' ? 'task:stopped' : 'task:destroyed', this.context(Date.now()));
+    if (this.ending) this.emit(this.ending === 'stop' ? 'task:stopped' : 'task:destroyed', Date.now());
     if (this.ending || !wasStarted || this.destroyed) return;
     this.logger.error(cause);
     const context = this.context(Date.now());
     context.error = cause;
-    this.emit('task:failed', context);
+    this.emitter.emit('task:failed', context);
   }
 
   private started(): boolean {

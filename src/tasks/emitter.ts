@@ -39,6 +39,11 @@ export class TaskEmitter {
     return this.listeners?.get(event)?.length ?? 0;
   }
 
+  /** Whether an event emitted now reaches anyone: a listener, or a backlog that listeners may still join. */
+  wants(event: TaskEvent): boolean {
+    return this.backlog !== undefined || this.listenerCount(event) > 0;
+  }
+
   emit(event: TaskEvent, context: TaskContext): void {
     if (this.backlog) this.backlog.push([event, context]);
     else this.deliver(event, context);

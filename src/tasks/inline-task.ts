@@ -51,7 +51,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.expected = null;
     timerQueue.remove(this);
     for (const wait of this.jitterWaits) wait.cancel();
-    this.emit('task:stopped', this.context(Date.now()));
+    this.emit('task:stopped', Date.now());
   }
 
   destroy(): void {
@@ -59,7 +59,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.stop();
     this.destroyed = true;
     unregister(this);
-    this.emit('task:destroyed', this.context(Date.now()));
+    this.emit('task:destroyed', Date.now());
   }
 
   getStatus(): TaskStatus {
@@ -99,7 +99,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
 
   private launch(slot: number, next: number | null): void {
     if (this.inFlight > 0) {
-      this.emit('execution:overlap', this.context(slot));
+      this.emit('execution:overlap', slot);
       if (this.options.noOverlap) {
         this.logger.warn('task still running, new execution blocked by overlap prevention!');
         return;
@@ -129,7 +129,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   private skip(slot: number, reason: SkipReason): void {
-    if (this.started) this.emit('execution:skipped', this.context(slot, undefined, reason));
+    if (this.started) this.emit('execution:skipped', slot, undefined, reason);
   }
 
   /** Waits the random delay, if any; false when the task was stopped meanwhile. */
@@ -161,7 +161,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.executing++;
     await this.invoke(slot, { id: randomUUID(), reason: 'scheduled' }, () => this.settleRun());
     if (lastOne) {
-      this.emit('execution:maxReached', this.context(slot));
+      this.emit('execution:maxReached', slot);
       this.destroy();
     }
   }
@@ -173,26 +173,26 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   /** Runs the function once and reports it; `beforeReport` runs between the end of the run and its events. */
   private async invoke(date: number, execution: Execution, beforeReport?: () => void): Promise<void> {
     execution.startedAt = new Date();
-    this.emit('execution:started', this.context(date, execution));
+    this.emit('execution:started', date, execution);
     try {
       execution.result = await this.fn(this.context(date, execution));
       execution.finishedAt = new Date();
       this.recordLastRun(execution);
       beforeReport?.();
-      this.emit('execution:finished', this.context(date, execution));
+      this.emit('execution:finished', date, execution);
     } catch (error) {
       execution.finishedAt = new Date();
       execution.error = error as Error;
       this.recordLastRun(execution);
       beforeReport?.();
       this.logger.error(error instanceof Error ? error : String(error));
-      this.emit('execution:failed', this.context(date, execution));
+      this.emit('execution:failed', date, execution);
     }
   }
 
   private reportMissed(slot: number): void {
     this.warnMissed(new Date(slot));
-    this.emit('execution:missed', this.context(slot));
+    this.emit('execution:missed', slot);
   }
 
   private setReferenced(referenced: boolean): void {

@@ -13,7 +13,7 @@ import type { ManagedTask } from './managed-task.js';
  * count and the last run. Subclasses decide where the function runs and how the task moves through its states.
  */
 export abstract class TaskBase implements ManagedTask {
-  readonly id = randomUUID();
+  readonly id = flatUuid();
   readonly name: string;
   protected readonly schedule: CronSchedule;
   protected readonly emitter: TaskEmitter;
@@ -117,11 +117,23 @@ export abstract class TaskBase implements ManagedTask {
     this.logger.warn(`missed execution at ${date}! Possible blocking IO or high CPU user at the same process used by fleetcron.`);
   }
 
-  protected emit(event: TaskEvent, context: TaskContext): void {
-    this.emitter.emit(event, context);
+  /** Emits `event` with a context for `date`, built only when someone will receive it. */
+  protected emit(event: TaskEvent, date: number, execution?: Execution, reason?: SkipReason): void {
+    if (this.emitter.wants(event)) this.emitter.emit(event, this.context(date, execution, reason));
   }
 
   protected context(date: number, execution?: Execution, reason?: SkipReason): TaskContext {
     return createContext(this, this.options.timezone, date, execution, reason);
   }
+}
+
+/**
+ * A random UUID as a flat string. Node 20 builds `randomUUID()` by concatenation, and V8 keeps every piece of it
+ * (about 480 bytes) until the string is first read; reading it once leaves the flat 36 characters. With a task
+ * costing about 1.3 KB in all, that is a third of its memory.
+ */
+function flatUuid(): string {
+  const id = randomUUID();
+  id.charCodeAt(0);
+  return id;
 }
