@@ -7,7 +7,7 @@ import { InlineScheduledTask } from './tasks/inline-task.js';
 import type { ManagedTask } from './tasks/managed-task.js';
 import { checkOptions, isRunCoordinator } from './tasks/options.js';
 import { getTasks, register, unregister } from './tasks/registry.js';
-import { parse } from './time/expression.js';
+import { compileExpression } from './time/expression.js';
 import type { RunCoordinator, ScheduledTask, TaskFn, TaskOptions } from './types.js';
 
 /**
@@ -38,7 +38,7 @@ export function createTask(expression: string, func: TaskFn | string | URL, opti
 }
 
 function makeTask(expression: string, func: TaskFn | string | URL, options: TaskOptions | undefined, caller: Boundary): ManagedTask {
-  parse(expression);
+  compileExpression(expression);
   const checked = checkOptions(options, (message) => (options?.logger ?? globalLogger).warn(message));
   let task: ManagedTask;
   if (typeof func === 'function') task = new InlineScheduledTask(expression, func, checked);
