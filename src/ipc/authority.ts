@@ -57,7 +57,11 @@ export class Authority {
       }
       case 'elect': {
         const verdict = await this.elect(request, scope);
-        return 'error' in verdict ? this.reply(request.id, { code: 'coordinator-error', message: verdict.error }) : this.reply(request.id, undefined, verdict.elected);
+        if ('error' in verdict) return this.reply(request.id, { code: 'coordinator-error', message: verdict.error });
+        const reply = this.reply(request.id, undefined, verdict.elected);
+        // Spares the winner a round trip per fire when nobody upstream listens for completion.
+        if (verdict.elected && this.options.upstream?.onComplete) reply.complete = true;
+        return reply;
       }
     }
   }

@@ -52,6 +52,8 @@ export class AuthorityClient implements RunCoordinator {
   /** Replies matched so far; a request that times out after a later one was answered was lost, not unanswered. */
   private answers = 0;
   private readonly pending = new Map<string, Pending>();
+  /** Fires this process won whose completion the authority wants to hear about. */
+  private readonly toComplete = new Set<string>();
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
   private readonly probeTimeoutMs: number;
@@ -77,11 +79,12 @@ export class AuthorityClient implements RunCoordinator {
   async shouldRun(key: string, ttlMs: number): Promise<boolean> {
     await this.ready();
     const reply = await this.request({ kind: 'elect', key, ttlMs, slot: slotOfKey(key) });
+    if (reply.elected === true && reply.complete === true) this.toComplete.add(key);
     return reply.elected === true;
   }
 
   async onComplete(key: string): Promise<void> {
-    if (this.state !== 'up') return;
+    if (!this.toComplete.delete(key) || this.state !== 'up') return;
     await this.request({ kind: 'complete', key });
   }
 

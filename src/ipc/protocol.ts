@@ -37,6 +37,8 @@ export interface Reply {
   id: string;
   ok: boolean;
   elected?: boolean;
+  /** On an elected reply: the upstream wants to hear when the run is done (a `complete` request). */
+  complete?: boolean;
   error?: { code: ErrorCode; message: string };
   /** Identifies the authority incarnation, so a restart or a duplicate authority is visible. */
   authority: { id: string; pid: number };

@@ -132,3 +132,22 @@ describe('AuthorityClient', () => {
     await expect(c.shouldRun(`${KEY}3`, 30_000)).resolves.toBe(true);
   });
 });
+
+describe('completion over IPC', () => {
+  it('is sent only for fires the process won and only when the upstream listens for it', async () => {
+    const completed: string[] = [];
+    for (const upstream of [undefined, { shouldRun: () => true, onComplete: (key: string) => void completed.push(key) }]) {
+      const parent = new FakeParent();
+      Object.assign(parent, { authority: new Authority({ upstream }) });
+      const kinds: string[] = [];
+      const send = parent.send.bind(parent);
+      parent.send = (message, callback) => (kinds.push(String(openEnvelope(message)?.kind)), send(message, callback));
+      const c = client(parent, true, recordingLogger().logger);
+      expect(await c.shouldRun(KEY, 30_000)).toBe(true);
+      await c.onComplete(KEY);
+      await c.onComplete('never-won:2030-01-01T00:00:00.000Z');
+      expect(kinds).toEqual(upstream ? ['elect', 'complete'] : ['elect']);
+    }
+    expect(completed).toEqual([KEY]);
+  });
+});
