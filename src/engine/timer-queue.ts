@@ -12,6 +12,13 @@ interface Slot {
 
 /** Wake at least this often, so a suspended machine or a wall-clock jump is noticed within it. */
 export const MAX_SLEEP_MS = 30_000;
+/**
+ * A Node timer fires 1-2 ms after its time, so the timer is set this much early and the last stretch is covered
+ * by polling the clock between turns of the event loop (setImmediate: other I/O still runs), at most MAX_POLLS
+ * times before falling back to a 1 ms timer.
+ */
+const EARLY_MS = 1;
+const MAX_POLLS = 64;
 
 /**
  * One timer for the whole process. Entries due at the same instant share a bucket, so N tasks on one schedule
@@ -24,7 +31,9 @@ export class TimerQueue {
   private readonly slots = new Map<QueueEntry, Slot>();
   private refCount = 0;
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Immediate | undefined;
   private armedFor = Infinity;
+  private polls = 0;
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
@@ -75,6 +84,7 @@ export class TimerQueue {
 
   private wake = (): void => {
     this.timer = undefined;
+    this.poll = undefined;
     this.armedFor = Infinity;
     const now = this.now();
     let failure: unknown;
@@ -110,23 +120,39 @@ export class TimerQueue {
       this.disarm();
       return;
     }
-    if (this.timer) clearTimeout(this.timer);
-    const delay = Math.min(Math.max(at - this.now(), 0), MAX_SLEEP_MS);
-    this.timer = setTimeout(this.wake, delay);
+    this.clearTimer();
+    const wait = at - this.now();
+    if (wait > EARLY_MS) {
+      this.polls = 0;
+      this.timer = setTimeout(this.wake, Math.min(wait - EARLY_MS, MAX_SLEEP_MS));
+    } else if (wait <= 0 || this.polls < MAX_POLLS) {
+      this.polls = wait <= 0 ? 0 : this.polls + 1;
+      this.poll = setImmediate(this.wake);
+    } else {
+      this.polls = 0;
+      this.timer = setTimeout(this.wake, wait);
+    }
     this.armedFor = at;
     this.applyRef();
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
     this.armedFor = Infinity;
   }
 
+  private clearTimer(): void {
+    clearTimeout(this.timer);
+    clearImmediate(this.poll);
+    this.timer = undefined;
+    this.poll = undefined;
+  }
+
   private applyRef(): void {
-    if (!this.timer) return;
-    if (this.refCount > 0) this.timer.ref();
-    else this.timer.unref();
+    const handle = this.timer ?? this.poll;
+    if (!handle) return;
+    if (this.refCount > 0) handle.ref();
+    else handle.unref();
   }
 }
 
