@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ClaimTable } from '../coordination/claim-table.js';
-import { complete, elect, type Election } from '../coordination/election.js';
+import { complete, elect, type Election as Outcome } from '../coordination/election.js';
 import { EnvVarRunCoordinator } from '../coordination/env-var.js';
 import { MemoryRunCoordinator } from '../coordination/memory.js';
 import { silentLogger } from '../logger.js';
 import type { RunCoordinator } from '../types.js';
-import { parseRequest, PROTOCOL, VERSION, type ErrorCode, type Reply, type Request } from './protocol.js';
+import { parseRequest, PROTOCOL, VERSION, type Election, type ErrorCode, type Reply } from './protocol.js';
 
 export interface AuthorityOptions {
   /** Where the host's winner is confirmed (Redis, env-var runner, …); none means host-local election. */
@@ -30,7 +30,7 @@ const DEFAULT_ELECTION_TIMEOUT_MS = 5000;
 export class Authority {
   readonly id = randomUUID();
   private readonly startedAt: number;
-  private readonly claims = new ClaimTable<Promise<Election>>();
+  private readonly claims = new ClaimTable<Promise<Outcome>>();
   private readonly now: () => number;
   /** Without a shared upstream, a fire planned before this authority existed may already have a winner. */
   private readonly remembersNothing: boolean;
@@ -67,11 +67,9 @@ export class Authority {
   }
 
   /** Elects for a request from this very process (tasks living beside the authority). */
-  elect(request: Pick<Request, 'key' | 'ttlMs' | 'slot'>, scope = ''): Promise<Verdict> {
-    const key = request.key!;
-    const ttlMs = request.ttlMs!;
+  elect({ key, ttlMs, slot }: Election, scope = ''): Promise<Verdict> {
     const now = this.now();
-    if (this.remembersNothing && request.slot !== undefined && request.slot < this.startedAt) {
+    if (this.remembersNothing && slot !== undefined && slot < this.startedAt) {
       return Promise.resolve({
         error: `fire ${key} was planned before this authority started (${new Date(this.startedAt).toISOString()}); a previous authority may have elected it`,
       });
@@ -84,13 +82,13 @@ export class Authority {
   }
 
   /** Passes a fire's completion upstream; resolves with the upstream's error, if it failed. */
-  async complete(request: Pick<Request, 'key'>, scope = ''): Promise<unknown> {
+  async complete({ key }: { key: string }, scope = ''): Promise<unknown> {
     const { upstream } = this.options;
     if (!upstream) return undefined;
-    return complete(upstream, scope ? `${scope}:${request.key!}` : request.key!, this.timeout(), silentLogger);
+    return complete(upstream, scope ? `${scope}:${key}` : key, this.timeout(), silentLogger);
   }
 
-  private upstreamElection(key: string, ttlMs: number): Promise<Election> {
+  private upstreamElection(key: string, ttlMs: number): Promise<Outcome> {
     const { upstream } = this.options;
     if (!upstream) return Promise.resolve({ elected: true });
     return elect(upstream, key, ttlMs, this.timeout(), silentLogger);
@@ -108,11 +106,11 @@ export class Authority {
   }
 }
 
-function isError(election: Election): election is Extract<Election, { reason: 'coordinator-error' }> {
+function isError(election: Outcome): election is Extract<Outcome, { reason: 'coordinator-error' }> {
   return !election.elected && election.reason === 'coordinator-error';
 }
 
-function toVerdict(election: Election): Verdict {
+function toVerdict(election: Outcome): Verdict {
   if (isError(election)) return { error: `the upstream coordinator failed: ${describe(election.error)}` };
   return { elected: election.elected };
 }

@@ -1,5 +1,5 @@
 import type { Logger, RunCoordinator } from '../types.js';
-import { envelope, openEnvelope, parseReply, PROTOCOL, RequestIds, slotOfKey, VERSION, type Reply, type Request } from './protocol.js';
+import { envelope, openEnvelope, parseReply, PROTOCOL, RequestIds, slotOfKey, VERSION, type Reply, type Request, type RequestBody } from './protocol.js';
 
 /** The IPC channel to the parent: `process` in a worker, PM2 instance or daemon. */
 export interface ParentChannel {
@@ -130,11 +130,11 @@ export class AuthorityClient implements RunCoordinator {
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(new Error(`fleetcron authority unavailable: ${reason}`));
   }
 
-  private request(fields: Pick<Request, 'kind' | 'key' | 'ttlMs' | 'slot'>, timeoutMs = this.timeoutMs): Promise<Reply> {
+  private request(body: RequestBody, timeoutMs = this.timeoutMs): Promise<Reply> {
     const send = this.channel.send;
     if (this.state === 'closed' || !send) return Promise.reject(new Error(`fleetcron authority unavailable: ${this.closedReason || 'no IPC channel'}`));
     const id = this.ids.next();
-    const data: Request = { proto: PROTOCOL, v: VERSION, id, ...fields };
+    const data: Request = { proto: PROTOCOL, v: VERSION, id, ...body };
     const answersBefore = this.answers;
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -16,17 +16,22 @@ export const MAX_KEY_LENGTH = 1024;
 
 export type RequestKind = 'hello' | 'elect' | 'complete';
 
-export interface Request {
-  proto: typeof PROTOCOL;
-  v: number;
-  kind: RequestKind;
-  /** Unique per process incarnation: `${pid}.${bootNonce}.${counter}`. */
-  id: string;
-  key?: string;
-  ttlMs?: number;
-  /** The fire's planned instant (epoch ms), when the key carries one. */
+/** Who wins fire `key` (with a lease of `ttlMs`); `slot` is the fire's planned instant, when the key carries one. */
+export interface Election {
+  key: string;
+  ttlMs: number;
   slot?: number;
 }
+
+/** The fields of a request besides the envelope's. */
+export type RequestBody = { kind: 'hello' } | ({ kind: 'elect' } & Election) | { kind: 'complete'; key: string };
+
+export type Request = RequestBody & {
+  proto: typeof PROTOCOL;
+  v: number;
+  /** Unique per process incarnation: `${pid}.${bootNonce}.${counter}`. */
+  id: string;
+};
 
 export type ErrorCode = 'unsupported-version' | 'bad-request' | 'coordinator-error';
 
