@@ -1,12 +1,12 @@
 import type { ScaleParams, ScaleResult } from './children/scale.js';
 import { runChild } from './lib/child.js';
-import { collect } from './lib/collect.js';
+import { measureEach } from './lib/collect.js';
 import { MIX_DESCRIPTION } from './lib/expressions.js';
 import { fixed, integer, ratio, verdict } from './lib/format.js';
 import { LIBRARIES, type LibraryName } from './lib/libraries.js';
 import type { Section } from './lib/section.js';
 import { median, medianSummary, sum } from './lib/stats.js';
-import { markdownTable } from './lib/table.js';
+import { markdownTable, report, right, targetTable } from './lib/table.js';
 
 const SIZES = [1_000, 10_000, 100_000] as const;
 const ON_TIME_P99_MS = 10;
@@ -44,18 +44,11 @@ export const scaleSection: Section = {
   title: '1 000 / 10 000 / 100 000 tasks',
   async run({ quick, runs }) {
     const idleSeconds = quick ? 3 : 10;
-    const results = new Map<string, ScaleResult[]>();
-    const key = (tasks: number, library: LibraryName) => `${tasks}/${library}`;
-    for (let run = 0; run < runs; run++) {
-      for (const tasks of SIZES) {
-        // One at a time: scheduling is CPU-bound and would compete for the two cores.
-        for (const library of LIBRARIES) {
-          const params: ScaleParams = { library, tasks, idleSeconds };
-          collect(results, key(tasks, library), await runChild<ScaleResult>('scale.ts', params, 300_000));
-        }
-      }
-    }
-    const figures = (tasks: number, library: LibraryName) => combine(results.get(key(tasks, library)) ?? []);
+    // One at a time: scheduling is CPU-bound and would compete for the two cores.
+    const results = await measureEach(runs, SIZES, (tasks, library) =>
+      runChild<ScaleResult>('scale.ts', { library, tasks, idleSeconds } satisfies ScaleParams, 300_000),
+    );
+    const figures = (tasks: (typeof SIZES)[number], library: LibraryName) => combine(results(tasks, library));
 
     const rows = SIZES.flatMap((tasks) =>
       LIBRARIES.map((library) => {
@@ -89,32 +82,22 @@ export const scaleSection: Section = {
       ['100 000 tasks: every planned fire runs, once', timeliness(fc100k), timeliness(nc100k), verdict(fc100k.missed === 0 && fc100k.duplicates === 0)],
       [`100 000 tasks: lateness p99 ≤ ${ON_TIME_P99_MS} ms (the idle accuracy target)`, `${fixed(fc100k.lateness.p99)} ms`, `${fixed(nc100k.lateness.p99)} ms`, verdict(fc100k.lateness.p99 <= ON_TIME_P99_MS)],
     ];
-    return [
+    return report(
       `Task mix: ${MIX_DESCRIPTION}. Per run and library, a fresh process schedules the N tasks (\`schedule()\` in a loop, ` +
         'then one microtask turn), takes heap after forced GC (minus the heap before scheduling) and the active `Timeout` ' +
         `handles, then idles ${idleSeconds} s: CPU time (user + system) over exactly ${idleSeconds} planned seconds, and every ` +
         'fire planned in them checked (missed, doubled or unplanned runs, lateness of the task function start). ' +
         `Then \`destroy()\` on every task. ${runs} run(s): medians over runs; fires, missed and dup are totals.`,
-      '',
       markdownTable(
         [
-          { title: 'tasks', align: 'right' },
-          { title: 'library' },
-          { title: 'schedule (µs/task)', align: 'right' },
-          { title: 'heap (B/task)', align: 'right' },
-          { title: 'timer handles', align: 'right' },
-          { title: `CPU in ${idleSeconds} s (ms)`, align: 'right' },
-          { title: 'fires planned', align: 'right' },
-          { title: 'missed', align: 'right' },
-          { title: 'dup', align: 'right' },
-          { title: 'lateness median / p99 / max (ms)', align: 'right' },
-          { title: 'destroy all (ms)', align: 'right' },
-          { title: 'timers left', align: 'right' },
+          ...right('tasks'),
+          'library',
+          ...right('schedule (µs/task)', 'heap (B/task)', 'timer handles', `CPU in ${idleSeconds} s (ms)`, 'fires planned', 'missed', 'dup'),
+          ...right('lateness median / p99 / max (ms)', 'destroy all (ms)', 'timers left'),
         ],
         rows,
       ),
-      '',
-      markdownTable([{ title: 'target (issue 2)' }, { title: 'fleetcron', align: 'right' }, { title: 'node-cron 4.6', align: 'right' }, { title: 'fleetcron' }], targets),
-    ].join('\n');
+      targetTable(2, ['fleetcron', 'node-cron 4.6'], targets),
+    );
   },
 };

@@ -1,15 +1,16 @@
+import { startRedisServer } from '../test/support/redis-server.js';
 import type { CallsParams, CallsResult } from './children/election-calls.js';
 import type { FiresParams, FiresResult } from './children/election-fires.js';
 import { runChild } from './lib/child.js';
+import { tracked } from './lib/cleanup.js';
 import { collect } from './lib/collect.js';
 import { COORDINATORS, REDIS_COORDINATORS, type CoordinatorName } from './lib/coordinators.js';
 import { fixed, verdict } from './lib/format.js';
 import { LIBRARIES, type LibraryName } from './lib/libraries.js';
 import { describeCalls, totalCalls } from './lib/redis-clients.js';
-import { startRedisServer } from './lib/redis-server.js';
 import type { Section } from './lib/section.js';
 import { medianSummary, sum, summarize, type Summary } from './lib/stats.js';
-import { markdownTable } from './lib/table.js';
+import { markdownTable, report, right, targetTable } from './lib/table.js';
 
 const TARGET_OVERHEAD_MS = 1;
 
@@ -53,7 +54,7 @@ export const electionSection: Section = {
     const callResults = new Map<string, CallsResult[]>();
     const fireResults = new Map<string, FiresResult[]>();
     const key = (library: LibraryName, coordinator: CoordinatorName) => `${library}/${coordinator}`;
-    const redis = await startRedisServer();
+    const redis = tracked(await startRedisServer());
     try {
       for (let run = 0; run < runs; run++) {
         // One library at a time: a second process waking in the same instants would compete with redis-server
@@ -102,7 +103,7 @@ export const electionSection: Section = {
         [`${coordinator}: election overhead < ${TARGET_OVERHEAD_MS} ms median`, show(fc), show(nc), verdict(fc.callMs < TARGET_OVERHEAD_MS && fc.pathMs < TARGET_OVERHEAD_MS)],
       ];
     });
-    return [
+    return report(
       `Calls: per run and library, a process calls each coordinator's \`shouldRun\` ${callCount} times in sequence on distinct fires ` +
         '(then `onComplete` where there is one, timed apart: it runs after the task, so it does not delay the start, but it is a ' +
         `round trip). Fire path: per coordinator in turn, a process schedules two \`* * * * * *\` tasks for ${fireSeconds} planned ` +
@@ -115,22 +116,16 @@ export const electionSection: Section = {
         'two tasks can wake a millisecond apart; fleetcron wakes both in one timer callback. One process at a time, on a ' +
         'private redis-server on loopback. ' +
         `${runs} run(s): call figures are medians over runs; fire figures pool every fire of every run.`,
-      '',
       markdownTable(
         [
-          { title: 'coordinator' },
-          { title: 'library' },
-          { title: 'shouldRun median / p99 (µs)', align: 'right' },
-          { title: 'onComplete median (µs)', align: 'right' },
-          { title: 'fire → function median / max (ms)', align: 'right' },
-          { title: 'election overhead median / max (ms)', align: 'right' },
-          { title: 'fires run', align: 'right' },
-          { title: 'Redis commands / fire / process', align: 'right' },
+          'coordinator',
+          'library',
+          ...right('shouldRun median / p99 (µs)', 'onComplete median (µs)', 'fire → function median / max (ms)', 'election overhead median / max (ms)'),
+          ...right('fires run', 'Redis commands / fire / process'),
         ],
         rows,
       ),
-      '',
-      markdownTable([{ title: 'target (issue 3)' }, { title: 'fleetcron', align: 'right' }, { title: 'node-cron 4.6', align: 'right' }, { title: 'fleetcron' }], targets),
-    ].join('\n');
+      targetTable(3, ['fleetcron', 'node-cron 4.6'], targets),
+    );
   },
 };

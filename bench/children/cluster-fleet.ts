@@ -9,7 +9,6 @@ import { serveCluster, type RunCoordinator } from '../../src/index.js';
 import { MESSAGE_TYPE, slotOfKey } from '../../src/ipc/protocol.js';
 import { RedisLockCoordinator } from '../../src/redis.js';
 import { finish, params } from '../lib/child-io.js';
-import { untilSecondPhase, untilWall } from '../lib/clock.js';
 import type { FleetModel } from '../lib/fleet-models.js';
 import { loadScheduler, silentLogger } from '../lib/libraries.js';
 import { ioRedisLock, NodeCronRedisLock } from '../lib/node-cron-redis-lock.js';
@@ -79,12 +78,10 @@ async function primary(): Promise<void> {
   for (let i = 0; i < workers; i++) forked.push(cluster.fork());
   await everyoneReady;
 
-  const start = await untilSecondPhase(500);
-  await monitor.reset();
-  first = start + 500;
-  last = first + (fires - 1) * 1000;
-  await untilWall(last + 500);
-  const commands = monitor.read();
+  const commands = await monitor.countOver(fires, (from, to) => {
+    first = from;
+    last = to;
+  });
 
   const exits = forked.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
   for (const worker of forked) worker.send({ type: STOP });

@@ -3,7 +3,7 @@
 // fire, so the difference of their start times is what the election adds, free of the timer's own jitter. Also the
 // commands this process's Redis connections sent per fire.
 import { finish, params } from '../lib/child-io.js';
-import { untilSecondPhase, untilWall, wallNow } from '../lib/clock.js';
+import { wallNow } from '../lib/clock.js';
 import { COORDINATORS, coordinatorFor, type CoordinatorName } from '../lib/coordinators.js';
 import { loadScheduler, type LibraryName } from '../lib/libraries.js';
 import { CommandMonitor, connectIoRedis, connectNodeRedis } from '../lib/redis-clients.js';
@@ -50,12 +50,10 @@ for (const name of COORDINATORS) {
     cron.schedule('* * * * * *', recorder(starts.reference)),
     cron.schedule('* * * * * *', recorder(starts.elected), { name: `${runId}-${name}`, distributed: true, runCoordinator: coordinator }),
   ];
-  const start = await untilSecondPhase(500);
-  await monitor.reset();
-  first = start + 500;
-  last = first + (fireSeconds - 1) * 1000;
-  await untilWall(last + 500);
-  const commands = monitor.read();
+  const commands = await monitor.countOver(fireSeconds, (from, to) => {
+    first = from;
+    last = to;
+  });
   await Promise.all(tasks.map((task) => task.destroy()));
   const overhead = [...starts.elected].flatMap(([slot, elected]) => {
     const reference = starts.reference.get(slot);

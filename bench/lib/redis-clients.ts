@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { untilSecondPhase, untilWall } from './clock.js';
 
 /** The two Redis clients RedisLockCoordinator accepts, connected to the bench's private server. */
 export type NodeRedisClient = ReturnType<typeof createClient>;
@@ -49,6 +50,19 @@ export class CommandMonitor {
       [...clients.matchAll(/\baddr=(\S+) .*?\bname=(\S*)/g)].filter((match) => match[2]!.startsWith(this.namePrefix)).map((match) => match[1]!),
     );
     this.counts = {};
+  }
+
+  /**
+   * Counts over a window of `seconds` planned whole seconds, the first one half a second away: `window` is given its
+   * first and last second as the count starts; resolves half a second after the last one with the count.
+   */
+  async countOver(seconds: number, window: (first: number, last: number) => void): Promise<Record<string, number>> {
+    const start = await untilSecondPhase(500);
+    await this.reset();
+    const last = start + 500 + (seconds - 1) * 1000;
+    window(start + 500, last);
+    await untilWall(last + 500);
+    return this.read();
   }
 
   /** Commands per name (lower case) since the last reset. */
