@@ -106,7 +106,14 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
       }
     }
     this.inFlight++;
-    void this.runFire(slot, next).finally(() => this.inFlight--);
+    // With no election and no random delay there is nothing to wait for: the function starts in this very timer
+    // callback, rather than after every other fire due at the same instant has been planned.
+    const run = this.coordinator || this.options.maxRandomDelay ? this.runFire(slot, next) : this.runUncoordinated(slot);
+    void run.finally(() => this.inFlight--);
+  }
+
+  private async runUncoordinated(slot: number): Promise<void> {
+    if (!this.limitReached()) await this.runScheduled(slot);
   }
 
   /** The election path of one fire: election, jitter, run, completion. */
