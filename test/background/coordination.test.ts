@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../support/processes.js';
+import { runsPerSlot } from '../support/processes.js';
 import { backgroundFixtures, ofType, waitExited } from './support.js';
 
 const start = backgroundFixtures();
-
-function runsPerSlot(reports: Report[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of reports) if (r.type === 'run') counts.set(r.slot as string, (counts.get(r.slot as string) ?? 0) + 1);
-  return counts;
-}
 
 describe('distributed background tasks in node:cluster workers, elected daemon → worker → primary', () => {
   it('three workers each own a daemon running the same task: every fire runs exactly once on the host', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fixture, isAlive, type Report } from '../support/processes.js';
+import { Fixture, isAlive, runsPerSlot } from '../support/processes.js';
 import { monitorCommands, requireRedis, startRedisServer } from '../support/redis-server.js';
 
 const redisUp = await requireRedis();
@@ -13,13 +13,6 @@ function host(env: NodeJS.ProcessEnv): Fixture {
   const fixture = new Fixture('cluster-host.ts', env);
   fixtures.push(fixture);
   return fixture;
-}
-
-/** Slots (fire instants) with how many runs each got. */
-function runsPerSlot(reports: Report[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of reports) if (r.type === 'run') counts.set(r.slot as string, (counts.get(r.slot as string) ?? 0) + 1);
-  return counts;
 }
 
 describe('node:cluster: serveCluster() elects once per fire for the whole host', () => {

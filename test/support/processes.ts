@@ -89,6 +89,13 @@ export class Fixture {
   }
 }
 
+/** Fire instants (the `slot` of `run` reports) with how many runs each got: the exactly-once check of many tests. */
+export function runsPerSlot(reports: Report[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of reports) if (r.type === 'run') counts.set(r.slot as string, (counts.get(r.slot as string) ?? 0) + 1);
+  return counts;
+}
+
 /** True while a process with this pid exists. */
 export function isAlive(pid: number): boolean {
   try {
