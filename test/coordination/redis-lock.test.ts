@@ -229,8 +229,11 @@ describe.skipIf(!available).each([ioredis, nodeRedis])('RedisLockCoordinator wit
     // disconnect() while ioredis is reconnecting does not even settle it.)
     it('stays pending with the default settings (the scheduler times it out)', async () => {
       server = await startRedisServer();
-      const coordinator = new RedisLockCoordinator((await open(server.url, { failFast: false })).client, { prefix });
+      const { client, errors } = await open(server.url, { failFast: false });
+      const coordinator = new RedisLockCoordinator(client, { prefix });
       await server.stop();
+      // A command written before the client notices the closed socket is rejected with it; wait until it has.
+      await vi.waitFor(() => expect(errors).not.toHaveLength(0));
 
       const claim = coordinator.shouldRun(`${FIRE}:down`, 10_000).then(
         () => 'resolved',
