@@ -3,7 +3,7 @@
  * The fleetcron arbiter for PM2: run it as a fork-mode app with `instances: 1` beside your apps, e.g.
  * `{ name: 'fleetcron-arbiter', script: require.resolve('fleetcron/pm2-arbiter'), exec_mode: 'fork', instances: 1 }`.
  * It elects through Redis when REDIS_URL is set (key prefix FLEETCRON_REDIS_PREFIX, default 'fleetcron:'), else
- * host-locally, for every app on this PM2 daemon.
+ * host-locally, for every app on this PM2 daemon. A second arbiter on the same daemon stands by until the first stops.
  */
 import { globalLogger as logger } from './logger.js';
 import { connectRedis, type RedisUpstream } from './pm2/redis-upstream.js';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const coordinator =
     redis?.description ?? (NODE_CRON_RUN === undefined ? 'host-local election (set REDIS_URL to elect across hosts)' : `NODE_CRON_RUN=${NODE_CRON_RUN} (designated runner)`);
   stopOnSignal(handle, redis);
+  await handle.serving;
   logger.info(`fleetcron-arbiter: serving elections for the PM2 daemon at PM2_HOME=${handle.pm2Home}; coordinator: ${coordinator}`);
 }
 

@@ -3,6 +3,7 @@ import { Authority } from '../ipc/authority.js';
 import { setOwnAuthority } from '../ipc/host.js';
 import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
+import { lockAddress, tryLock, type LockAttempt, type LockHolder } from './arbiter-lock.js';
 import { connectPm2 } from './connection.js';
 import { loadPm2 } from './pm2-api.js';
 
@@ -14,10 +15,14 @@ export interface ServePm2Options extends ServeOptions {
 }
 
 export interface Pm2AuthorityHandle {
-  readonly authority: Authority;
   /** The PM2_HOME of the daemon served. */
   readonly pm2Home: string;
-  /** Stops serving and closes the connection to PM2 (its RPC and bus sockets). */
+  /**
+   * Resolves once this process answers elections: at once, or, while another arbiter serves the same daemon, when
+   * that one stops and this one takes over.
+   */
+  readonly serving: Promise<void>;
+  /** Stops serving (or standing by) and closes the connection to PM2 (its RPC and bus sockets). */
   close(): Promise<void>;
 }
 
@@ -28,11 +33,16 @@ interface BusRequest {
   app: string;
 }
 
+const STANDBY_RETRY_MS = 1000;
+
 /**
  * Serves the elections of every PM2 app on this host's PM2 daemon, one scope per app name, so two apps never elect
  * for each other. Run it in a fork-mode PM2 app with `instances: 1` (the shipped `fleetcron/pm2-arbiter` does): in
  * PM2 cluster mode the cluster primary is PM2's own daemon, so the instances' requests reach this process over
  * PM2's bus and the replies go back through the daemon.
+ *
+ * Only one process serves a daemon at a time: two would each elect their own winner for the same fire. A second
+ * one warns and stands by, and takes over when the first stops, as a restarted arbiter would.
  */
 export async function servePm2(options: ServePm2Options = {}): Promise<Pm2AuthorityHandle> {
   const logger = options.logger ?? globalLogger;
@@ -40,45 +50,96 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     pm2Home: options.pm2Home,
     timeoutMs: options.connectTimeoutMs ?? 10_000,
   });
-  const authority = new Authority({
-    upstream: defaultUpstream(options, logger, 'servePm2()'),
-    electionTimeoutMs: options.electionTimeoutMs,
-  });
+  const pmId = Number(process.env.pm_id ?? NaN);
+  const self: LockHolder = Number.isSafeInteger(pmId) ? { pid: process.pid, pmId } : { pid: process.pid };
+  const address = lockAddress(connection.pm2Home);
   let closed = false;
+  let release: (() => Promise<void>) | undefined;
+  let retry: NodeJS.Timeout | undefined;
 
-  const answer = ({ data, pmId, app }: BusRequest): void => {
-    authority.handle(data, app).then(
-      async (reply) => {
-        if (!reply || closed) return;
-        try {
-          await connection.send(pmId, envelope(reply));
-        } catch (error) {
-          // The instance stopped or restarted (same pm_id, new process) before its answer was ready.
-          logger.warn(`servePm2(): could not answer PM2 process ${pmId} (${app}): ${error instanceof Error ? error.message : String(error)}`);
-        }
-      },
-      (error: unknown) => logger.error(`servePm2(): could not decide a request of PM2 process ${pmId} (${app})`, error),
-    );
+  const serve = (): void => {
+    const authority = new Authority({
+      upstream: defaultUpstream(options, logger, 'servePm2()'),
+      electionTimeoutMs: options.electionTimeoutMs,
+    });
+    const answer = ({ data, pmId, app }: BusRequest): void => {
+      authority.handle(data, app).then(
+        async (reply) => {
+          if (!reply || closed) return;
+          try {
+            await connection.send(pmId, envelope(reply));
+          } catch (error) {
+            // The instance stopped or restarted (same pm_id, new process) before its answer was ready.
+            logger.warn(`servePm2(): could not answer PM2 process ${pmId} (${app}): ${error instanceof Error ? error.message : String(error)}`);
+          }
+        },
+        (error: unknown) => logger.error(`servePm2(): could not decide a request of PM2 process ${pmId} (${app})`, error),
+      );
+    };
+    // God publishes an instance's `{ type, data }` as bus event `type`, so only our own message type is subscribed.
+    connection.bus.on(MESSAGE_TYPE, (packet) => {
+      const request = busRequest(packet);
+      if (request) answer(request);
+    });
+    setOwnAuthority(authority);
   };
 
-  // God publishes an instance's `{ type, data }` as bus event `type`, so only our own message type is subscribed.
-  connection.bus.on(MESSAGE_TYPE, (packet) => {
-    const request = busRequest(packet);
-    if (request) answer(request);
+  const take = (lock: LockAttempt): boolean => {
+    if (!lock.held) return false;
+    release = lock.release;
+    serve();
+    return true;
+  };
+  const first = await tryLock(address, self).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
   });
-  setOwnAuthority(authority);
+  const serving = take(first)
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        logger.warn(
+          `servePm2(): another fleetcron arbiter (${describeHolder(first.held ? undefined : first.holder)}) already serves the PM2 daemon at ` +
+            `PM2_HOME=${connection.pm2Home}; this one (${describeHolder(self)}) stands by and takes over when it stops. Run one arbiter per PM2 daemon (instances: 1).`,
+        );
+        const standBy = (): void => {
+          retry = setTimeout(() => {
+            tryLock(address, self).then(
+              (lock) => {
+                if (closed) return lock.held ? lock.release() : undefined;
+                if (take(lock)) return resolve();
+                standBy();
+              },
+              (error: unknown) => {
+                logger.error('servePm2(): could not check the one-arbiter lock; retrying', error);
+                standBy();
+              },
+            );
+          }, STANDBY_RETRY_MS);
+          retry.unref();
+        };
+        standBy();
+      });
 
   return {
-    authority,
     pm2Home: connection.pm2Home,
+    serving,
     async close() {
       if (closed) return;
       closed = true;
-      connection.bus.off(MESSAGE_TYPE);
-      setOwnAuthority(undefined);
+      clearTimeout(retry);
+      if (release) {
+        connection.bus.off(MESSAGE_TYPE);
+        setOwnAuthority(undefined);
+        await release();
+      }
       await connection.close();
     },
   };
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'a process that did not say which';
+  return holder.pmId === undefined ? `pid ${holder.pid}` : `pid ${holder.pid}, PM2 process ${holder.pmId}`;
 }
 
 function busRequest(packet: unknown): BusRequest | undefined {

@@ -1,17 +1,8 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { isAlive, REPO_ROOT, startPm2, type Pm2Harness } from '../support/pm2.js';
-import { ARBITER, arbiterApp, arbiterServing, logText, tsApp } from './helpers.js';
+import { isAlive, startPm2, type Pm2Harness } from '../support/pm2.js';
+import { ARBITER, arbiterApp, arbiterServing, demoApp, demoFires, logText } from './helpers.js';
 
-const APP = 'fleetcron-demo';
 const INSTANCES = 3;
-const LINE = /^heartbeat (\S+) (ran|skipped) on pm_id (\d+)(?: \(([\w-]+)\))?$/;
-
-interface Fire {
-  slot: string;
-  ran: number[];
-  skipped: { pmId: number; reason: string }[];
-}
 
 let pm2: Pm2Harness;
 
@@ -19,43 +10,15 @@ beforeAll(async () => {
   pm2 = await startPm2();
   await pm2.start([arbiterApp()]);
   await arbiterServing(pm2);
-  // The demo app itself, with `fleetcron` resolved to the sources.
-  await pm2.start([tsApp({ name: APP, script: join(REPO_ROOT, 'examples/pm2/app.js'), cwd: REPO_ROOT, exec_mode: 'cluster', instances: INSTANCES })]);
+  await pm2.start([demoApp(INSTANCES)]);
 }, 30_000);
 
 afterAll(() => pm2?.teardown(), 30_000);
 
-/** Every fire the demo instances logged, by slot, in slot order. */
-function fires(): Fire[] {
-  const bySlot = new Map<string, Fire>();
-  for (const line of pm2.lines) {
-    const match = line.app === APP ? LINE.exec(line.text) : null;
-    if (!match) continue;
-    const [, slot, outcome, pmId, reason] = match as unknown as [string, string, string, string, string | undefined];
-    const fire = bySlot.get(slot) ?? { slot, ran: [], skipped: [] };
-    bySlot.set(slot, fire);
-    if (outcome === 'ran') fire.ran.push(Number(pmId));
-    else fire.skipped.push({ pmId: Number(pmId), reason: reason ?? '?' });
-  }
-  return [...bySlot.values()].sort((a, b) => a.slot.localeCompare(b.slot));
-}
-
-const complete = (fire: Fire) => fire.ran.length + fire.skipped.length === INSTANCES;
-const elected = (fire: Fire) => complete(fire) && fire.ran.length === 1 && fire.skipped.every((s) => s.reason === 'not-elected');
-const gap = (fire: Fire) => complete(fire) && fire.ran.length === 0 && fire.skipped.every((s) => s.reason === 'coordinator-error');
-
-/** The fires from the first elected one on, up to the last one every instance has reported. */
-function settled(since = ''): Fire[] {
-  const all = fires().filter((f) => f.slot > since);
-  const first = all.findIndex(elected);
-  if (first < 0) return [];
-  const last = all.findLastIndex(complete);
-  return all.slice(first, last + 1);
-}
-
 describe('PM2 end to end: the demo app (3 cluster instances) and the arbiter', () => {
   it('runs each fire once, reports the arbiter restart gap as coordinator-error, and recovers by itself', async () => {
     onTestFailed(() => console.log(logText(pm2)));
+    const { fires, settled, complete, elected, gap } = demoFires(pm2, INSTANCES);
 
     // 1. Steady state: at least 10 consecutive fires, each run by exactly one instance.
     const steady = await pm2.waitFor(() => {

@@ -7,8 +7,8 @@ export const fixture = (name: string) => join(REPO_ROOT, 'test/pm2/fixtures', na
 export const ARBITER = 'fleetcron-arbiter';
 
 /** The shipped arbiter entry, from source, as the ecosystem file declares it. */
-export const arbiterApp = (env: Record<string, string> = {}): Pm2App => ({
-  name: ARBITER,
+export const arbiterApp = (env: Record<string, string> = {}, name = ARBITER): Pm2App => ({
+  name,
   script: fixture('arbiter.mts'),
   exec_mode: 'fork',
   instances: 1,
@@ -28,10 +28,10 @@ export function usePm2WithArbiter(): () => Pm2Harness {
   return () => pm2!;
 }
 
-/** Waits for the n-th start line of the arbiter (1 for the first start, 2 after a restart, ...). */
-export function arbiterServing(pm2: Pm2Harness, times = 1): Promise<true> {
+/** Waits for the n-th start line of the arbiter `name` (1 for the first start, 2 after a restart, ...). */
+export function arbiterServing(pm2: Pm2Harness, times = 1, name = ARBITER): Promise<true> {
   return pm2.waitFor(
-    () => pm2.lines.filter((l) => l.app === ARBITER && l.text.includes('fleetcron-arbiter: serving elections')).length >= times,
+    () => pm2.lines.filter((l) => l.app === name && l.text.includes('fleetcron-arbiter: serving elections')).length >= times,
     15_000,
     'the arbiter to serve elections',
   );
@@ -51,3 +51,47 @@ export function logText(pm2: Pm2Harness): string {
 }
 
 export const tsApp = (app: Omit<Pm2App, 'node_args'>): Pm2App => ({ ...app, node_args: TS_NODE_ARGS });
+
+export const DEMO_APP = 'fleetcron-demo';
+
+/** The demo app of the ecosystem file in cluster mode, with `fleetcron` resolved to the sources. */
+export const demoApp = (instances: number): Pm2App =>
+  tsApp({ name: DEMO_APP, script: join(REPO_ROOT, 'examples/pm2/app.js'), cwd: REPO_ROOT, exec_mode: 'cluster', instances });
+
+/** One fire of the demo app's heartbeat: which instances ran it, which skipped it and why. */
+export interface Fire {
+  slot: string;
+  ran: number[];
+  skipped: { pmId: number; reason: string }[];
+}
+
+const HEARTBEAT = /^heartbeat (\S+) (ran|skipped) on pm_id (\d+)(?: \(([\w-]+)\))?$/;
+
+/** Reads the demo app's fires from its log lines, and classifies them. */
+export function demoFires(pm2: Pm2Harness, instances: number) {
+  /** Every fire the demo instances logged, by slot, in slot order. */
+  const fires = (): Fire[] => {
+    const bySlot = new Map<string, Fire>();
+    for (const line of pm2.lines) {
+      const match = line.app === DEMO_APP ? HEARTBEAT.exec(line.text) : null;
+      if (!match) continue;
+      const [, slot, outcome, pmId, reason] = match as unknown as [string, string, string, string, string | undefined];
+      const fire = bySlot.get(slot) ?? { slot, ran: [], skipped: [] };
+      bySlot.set(slot, fire);
+      if (outcome === 'ran') fire.ran.push(Number(pmId));
+      else fire.skipped.push({ pmId: Number(pmId), reason: reason ?? '?' });
+    }
+    return [...bySlot.values()].sort((a, b) => a.slot.localeCompare(b.slot));
+  };
+  const complete = (fire: Fire) => fire.ran.length + fire.skipped.length === instances;
+  const elected = (fire: Fire) => complete(fire) && fire.ran.length === 1 && fire.skipped.every((s) => s.reason === 'not-elected');
+  const gap = (fire: Fire) => complete(fire) && fire.ran.length === 0 && fire.skipped.every((s) => s.reason === 'coordinator-error');
+  /** The fires from the first elected one on, up to the last one every instance has reported. */
+  const settled = (since = ''): Fire[] => {
+    const all = fires().filter((f) => f.slot > since);
+    const first = all.findIndex(elected);
+    if (first < 0) return [];
+    return all.slice(first, all.findLastIndex(complete) + 1);
+  };
+  return { fires, complete, elected, gap, settled };
+}

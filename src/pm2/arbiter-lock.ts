@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
+import { join, resolve } from 'node:path';
+
+/** Who holds the lock, as the holder tells a process that asks. */
+export interface LockHolder {
+  pid: number;
+  pmId?: number;
+}
+
+export type LockAttempt = { held: true; release(): Promise<void> } | { held: false; holder?: LockHolder };
+
+/**
+ * The address of the one-arbiter lock of a PM2 daemon. On Linux an abstract unix socket and on Windows a named
+ * pipe: the OS frees either the moment its holder dies, however it dies, and no file is left to go stale.
+ * Elsewhere a socket file in PM2_HOME, whose leftover after a crash is recognised by a refused connection.
+ */
+export function lockAddress(pm2Home: string, platform: NodeJS.Platform = process.platform): string {
+  const id = createHash('sha256').update(resolve(pm2Home)).digest('hex').slice(0, 24);
+  if (platform === 'linux') return `\0fleetcron-arbiter-${id}`;
+  if (platform === 'win32') return `\\\\.\\pipe\\fleetcron-arbiter-${id}`;
+  return join(pm2Home, 'fleetcron-arbiter.sock');
+}
+
+/** Takes the lock at `address` unless a live process holds it; then says who does, when it answers. */
+export async function tryLock(address: string, self: LockHolder): Promise<LockAttempt> {
+  const attempt = await listen(address, self);
+  if (attempt.held) return attempt;
+  const holder = await askHolder(address);
+  if (holder !== 'gone' || !isFile(address)) return { held: false, holder: holder === 'gone' ? undefined : holder };
+  // A socket file nobody listens on: its holder crashed. Another process may be doing the same; the one that
+  // listens first holds the lock, the other finds it in use.
+  await unlink(address).catch(() => undefined);
+  const retry = await listen(address, self);
+  return retry.held ? retry : { held: false, holder: await askHolder(address).then((h) => (h === 'gone' ? undefined : h)) };
+}
+
+function listen(address: string, self: LockHolder): Promise<LockAttempt> {
+  const server = createServer((socket) => socket.end(JSON.stringify(self)));
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve({ held: false }) : reject(error)));
+    server.listen(address, () => {
+      server.unref();
+      resolve({ held: true, release: () => close(server) });
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+const ASK_TIMEOUT_MS = 1000;
+
+/** The holder's identity; undefined when it does not say in time; 'gone' when nobody listens. */
+function askHolder(address: string): Promise<LockHolder | undefined | 'gone'> {
+  return new Promise((resolve) => {
+    let text = '';
+    const socket = connect(address);
+    socket.setTimeout(ASK_TIMEOUT_MS, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? 'gone' : undefined));
+    socket.once('close', () => resolve(parseHolder(text)));
+  });
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const { pid, pmId } = JSON.parse(text) as Partial<LockHolder>;
+    if (!Number.isSafeInteger(pid)) return undefined;
+    return Number.isSafeInteger(pmId) ? { pid: pid as number, pmId } : { pid: pid as number };
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(address: string): boolean {
+  return !address.startsWith('\0') && !address.startsWith('\\\\.\\pipe\\');
+}
