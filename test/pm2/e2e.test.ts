@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { isAlive, startPm2, type Pm2Harness } from '../support/pm2.js';
-import { ARBITER, arbiterApp, arbiterServing, demoApp, demoFires, logText } from './helpers.js';
+import { ARBITER, arbiterApp, arbiterServing, demoApp, demoFires, demoLines, logText } from './helpers.js';
 
 const INSTANCES = 3;
 
@@ -18,7 +18,7 @@ afterAll(() => pm2?.teardown(), 30_000);
 describe('PM2 end to end: the demo app (3 cluster instances) and the arbiter', () => {
   it('runs each fire once, reports the arbiter restart gap as coordinator-error, and recovers by itself', async () => {
     onTestFailed(() => console.log(logText(pm2)));
-    const { fires, settled, complete, elected, gap } = demoFires(pm2, INSTANCES);
+    const { fires, settled, complete, elected, gap } = demoFires(demoLines(pm2), INSTANCES);
 
     // 1. Steady state: at least 10 consecutive fires, each run by exactly one instance.
     const steady = await pm2.waitFor(() => {

@@ -67,13 +67,16 @@ export interface Fire {
 
 const HEARTBEAT = /^heartbeat (\S+) (ran|skipped) on pm_id (\d+)(?: \(([\w-]+)\))?$/;
 
-/** Reads the demo app's fires from its log lines, and classifies them. */
-export function demoFires(pm2: Pm2Harness, instances: number) {
+/** The lines the demo app's instances wrote to the daemon of `pm2`. */
+export const demoLines = (pm2: Pm2Harness) => (): string[] => pm2.lines.filter((l) => l.app === DEMO_APP).map((l) => l.text);
+
+/** Reads the demo app's fires from its output lines (other lines are ignored), and classifies them. */
+export function demoFires(lines: () => readonly string[], instances: number) {
   /** Every fire the demo instances logged, by slot, in slot order. */
   const fires = (): Fire[] => {
     const bySlot = new Map<string, Fire>();
-    for (const line of pm2.lines) {
-      const match = line.app === DEMO_APP ? HEARTBEAT.exec(line.text) : null;
+    for (const line of lines()) {
+      const match = HEARTBEAT.exec(line);
       if (!match) continue;
       const [, slot, outcome, pmId, reason] = match as unknown as [string, string, string, string, string | undefined];
       const fire = bySlot.get(slot) ?? { slot, ran: [], skipped: [] };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startPm2, type Pm2Harness } from '../support/pm2.js';
-import { arbiterApp, arbiterServing, demoApp, demoFires, logText } from './helpers.js';
+import { arbiterApp, arbiterServing, demoApp, demoFires, demoLines, logText } from './helpers.js';
 
 const INSTANCES = 3;
 const FIRST = 'fleetcron-arbiter';
@@ -23,7 +23,7 @@ afterAll(() => pm2?.teardown(), 30_000);
 describe('PM2: a second arbiter on the same daemon (instances: 2, or two apps)', () => {
   it('stands by instead of electing a second winner, and takes over when the serving one is killed', async () => {
     onTestFailed(() => console.log(logText(pm2)));
-    const { fires, settled, complete, elected } = demoFires(pm2, INSTANCES);
+    const { fires, settled, complete, elected } = demoFires(demoLines(pm2), INSTANCES);
     const first = (await pm2.list()).find((p) => p.name === FIRST)!;
     const [warning] = pm2.lines.filter((l) => l.app === SECOND && l.text.includes('stands by'));
     expect(warning?.text).toContain(`another fleetcron arbiter (pid ${first.pid}, PM2 process ${first.pm_id}) already serves`);
