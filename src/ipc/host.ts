@@ -13,6 +13,11 @@ export function setOwnAuthority(authority: Authority | undefined): void {
   own = authority;
 }
 
+/** Throws when this process already serves elections: two authorities in one process would both answer. */
+export function assertNotServing(where: string): void {
+  if (own) throw new Error(`fleetcron: ${where}: this process already serves elections; close() the handle of the first serveCluster()/servePm2() before serving again`);
+}
+
 /** Routes the elections of tasks living in the authority process itself, without IPC. */
 const inProcess: RunCoordinator = {
   async shouldRun(key, ttlMs) {

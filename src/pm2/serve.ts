@@ -1,6 +1,6 @@
 import { globalLogger } from '../logger.js';
 import { Authority } from '../ipc/authority.js';
-import { setOwnAuthority } from '../ipc/host.js';
+import { assertNotServing, setOwnAuthority } from '../ipc/host.js';
 import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
 import { lockAddress, tryLock, type LockAttempt, type LockHolder } from './arbiter-lock.js';
@@ -45,6 +45,7 @@ const STANDBY_RETRY_MS = 1000;
  * one warns and stands by, and takes over when the first stops, as a restarted arbiter would.
  */
 export async function servePm2(options: ServePm2Options = {}): Promise<Pm2AuthorityHandle> {
+  assertNotServing('servePm2()');
   const logger = options.logger ?? globalLogger;
   const connection = await connectPm2(await loadPm2(), {
     pm2Home: options.pm2Home,

@@ -4,7 +4,7 @@ import { EnvVarRunCoordinator } from '../../coordination/env-var.js';
 import { globalLogger } from '../../logger.js';
 import type { Logger, RunCoordinator } from '../../types.js';
 import { Authority } from '../authority.js';
-import { setOwnAuthority } from '../host.js';
+import { assertNotServing, setOwnAuthority } from '../host.js';
 import { envelope, openEnvelope } from '../protocol.js';
 import { AUTHORITY_MARKER } from '../topology.js';
 
@@ -35,6 +35,7 @@ export function defaultUpstream(options: ServeOptions, logger: Logger, where: st
  */
 export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   if (!cluster.isPrimary) throw new Error('fleetcron: serveCluster() must be called in the node:cluster primary');
+  assertNotServing('serveCluster()');
   const logger = options.logger ?? globalLogger;
   const authority = new Authority({
     upstream: defaultUpstream(options, logger, 'serveCluster()'),
