@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 /** Who holds the lock, as the holder tells a process that asks. */
 export interface LockHolder {
@@ -13,14 +14,16 @@ export type LockAttempt = { held: true; release(): Promise<void> } | { held: fal
 
 /**
  * The address of the one-arbiter lock of a PM2 daemon. On Linux an abstract unix socket and on Windows a named
- * pipe: the OS frees either the moment its holder dies, however it dies, and no file is left to go stale.
- * Elsewhere a socket file in PM2_HOME, whose leftover after a crash is recognised by a refused connection.
+ * pipe: the OS frees either the moment its holder dies, however it dies, and no file is left to go stale. Their
+ * name comes from the identity of the PM2_HOME directory (device and inode), not its path: two containers of one
+ * Kubernetes pod share abstract sockets, and both may run PM2 with the same PM2_HOME path but in filesystems of
+ * their own. Elsewhere a socket file in PM2_HOME, whose leftover after a crash is recognised by a refused connection.
  */
 export function lockAddress(pm2Home: string, platform: NodeJS.Platform = process.platform): string {
-  const id = createHash('sha256').update(resolve(pm2Home)).digest('hex').slice(0, 24);
-  if (platform === 'linux') return `\0fleetcron-arbiter-${id}`;
-  if (platform === 'win32') return `\\\\.\\pipe\\fleetcron-arbiter-${id}`;
-  return join(pm2Home, 'fleetcron-arbiter.sock');
+  if (platform !== 'linux' && platform !== 'win32') return join(pm2Home, 'fleetcron-arbiter.sock');
+  const { dev, ino } = statSync(pm2Home, { bigint: true });
+  const id = createHash('sha256').update(`${dev}:${ino}`).digest('hex').slice(0, 24);
+  return platform === 'linux' ? `\0fleetcron-arbiter-${id}` : `\\\\.\\pipe\\fleetcron-arbiter-${id}`;
 }
 
 /** Takes the lock at `address` unless a live process holds it; then says who does, when it answers. */

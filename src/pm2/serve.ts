@@ -53,7 +53,6 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   });
   const pmId = Number(process.env.pm_id ?? NaN);
   const self: LockHolder = Number.isSafeInteger(pmId) ? { pid: process.pid, pmId } : { pid: process.pid };
-  const address = lockAddress(connection.pm2Home);
   let closed = false;
   let release: (() => Promise<void>) | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -91,10 +90,15 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     serve();
     return true;
   };
-  const first = await tryLock(address, self).catch(async (error: unknown) => {
+  let address: string;
+  let first: LockAttempt;
+  try {
+    address = lockAddress(connection.pm2Home);
+    first = await tryLock(address, self);
+  } catch (error) {
     await connection.close();
     throw error;
-  });
+  }
   const serving = take(first)
     ? Promise.resolve()
     : new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,12 +36,20 @@ function holder(home: string, platform: NodeJS.Platform): Promise<{ child: Child
 }
 
 describe('the one-arbiter lock of a PM2 daemon', () => {
-  it('has one address per PM2_HOME, however the path is spelled, and a different one for another PM2_HOME', () => {
-    expect(lockAddress('/tmp/pm2-a')).toBe(lockAddress('/tmp/x/../pm2-a/'));
-    expect(lockAddress('/tmp/pm2-a')).not.toBe(lockAddress('/tmp/pm2-b'));
-    expect(lockAddress('/tmp/pm2-a', 'linux')).toMatch(/^\0fleetcron-arbiter-[0-9a-f]{24}$/);
-    expect(lockAddress('/tmp/pm2-a', 'win32')).toMatch(/^\\\\\.\\pipe\\fleetcron-arbiter-[0-9a-f]{24}$/);
-    expect(lockAddress('/tmp/pm2-a', 'darwin')).toBe('/tmp/pm2-a/fleetcron-arbiter.sock');
+  it('has one address per PM2_HOME directory, however its path is spelled, and another for another directory', () => {
+    const [a, b] = [pm2Home(), pm2Home()];
+    symlinkSync(a, `${b}/link`);
+    for (const platform of ['linux', 'win32'] as const) {
+      expect(lockAddress(a, platform)).toBe(lockAddress(`${b}/link/`, platform));
+      expect(lockAddress(a, platform)).not.toBe(lockAddress(b, platform));
+    }
+    expect(lockAddress(a, 'linux')).toMatch(/^\0fleetcron-arbiter-[0-9a-f]{24}$/);
+    expect(lockAddress(a, 'win32')).toMatch(/^\\\\\.\\pipe\\fleetcron-arbiter-[0-9a-f]{24}$/);
+    expect(lockAddress(a, 'darwin')).toBe(join(a, 'fleetcron-arbiter.sock'));
+  });
+
+  it('names a missing PM2_HOME in its error', () => {
+    expect(() => lockAddress('/nonexistent/pm2-home', 'linux')).toThrow(/\/nonexistent\/pm2-home/);
   });
 
   const kinds = [
