@@ -81,3 +81,42 @@ function parseHolder(text: string): LockHolder | undefined {
 function isFile(address: string): boolean {
   return !address.startsWith('\0') && !address.startsWith('\\\\.\\pipe\\');
 }
+
+export interface LockWait {
+  /** Resolves with the lock's release once this process holds it; never, if cancelled first. */
+  readonly held: Promise<() => Promise<void>>;
+  cancel(): void;
+}
+
+/** Tries the lock every `retryMs` until it is free. The wait alone never keeps the process alive. */
+export function waitForLock(address: string, self: LockHolder, retryMs: number, onError: (error: unknown) => void): LockWait {
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const held = new Promise<() => Promise<void>>((resolve) => {
+    const later = (): void => {
+      timer = setTimeout(attempt, retryMs);
+      timer.unref();
+    };
+    const attempt = (): void => {
+      tryLock(address, self).then(
+        (lock) => {
+          if (!lock.held) return later();
+          if (cancelled) return void lock.release();
+          resolve(lock.release);
+        },
+        (error: unknown) => {
+          onError(error);
+          later();
+        },
+      );
+    };
+    later();
+  });
+  return {
+    held,
+    cancel() {
+      cancelled = true;
+      clearTimeout(timer);
+    },
+  };
+}

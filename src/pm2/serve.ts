@@ -3,7 +3,7 @@ import { Authority } from '../ipc/authority.js';
 import { assertNotServing, setOwnAuthority } from '../ipc/host.js';
 import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
-import { lockAddress, tryLock, type LockAttempt, type LockHolder } from './arbiter-lock.js';
+import { lockAddress, tryLock, waitForLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
 import { connectPm2 } from './connection.js';
 import { loadPm2 } from './pm2-api.js';
 
@@ -55,9 +55,11 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   const self: LockHolder = Number.isSafeInteger(pmId) ? { pid: process.pid, pmId } : { pid: process.pid };
   let closed = false;
   let release: (() => Promise<void>) | undefined;
-  let retry: NodeJS.Timeout | undefined;
+  let standby: LockWait | undefined;
 
-  const serve = (): void => {
+  const serve = (releaseLock: () => Promise<void>): void => {
+    if (closed) return void releaseLock();
+    release = releaseLock;
     const authority = new Authority({
       upstream: defaultUpstream(options, logger, 'servePm2()'),
       electionTimeoutMs: options.electionTimeoutMs,
@@ -84,12 +86,6 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     setOwnAuthority(authority);
   };
 
-  const take = (lock: LockAttempt): boolean => {
-    if (!lock.held) return false;
-    release = lock.release;
-    serve();
-    return true;
-  };
   let address: string;
   let first: LockAttempt;
   try {
@@ -99,31 +95,18 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     await connection.close();
     throw error;
   }
-  const serving = take(first)
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => {
-        logger.warn(
-          `servePm2(): another fleetcron arbiter (${describeHolder(first.held ? undefined : first.holder)}) already serves the PM2 daemon at ` +
-            `PM2_HOME=${connection.pm2Home}; this one (${describeHolder(self)}) stands by and takes over when it stops. Run one arbiter per PM2 daemon (instances: 1).`,
-        );
-        const standBy = (): void => {
-          retry = setTimeout(() => {
-            tryLock(address, self).then(
-              (lock) => {
-                if (closed) return lock.held ? lock.release() : undefined;
-                if (take(lock)) return resolve();
-                standBy();
-              },
-              (error: unknown) => {
-                logger.error('servePm2(): could not check the one-arbiter lock; retrying', error);
-                standBy();
-              },
-            );
-          }, STANDBY_RETRY_MS);
-          retry.unref();
-        };
-        standBy();
-      });
+  let serving: Promise<void>;
+  if (first.held) {
+    serve(first.release);
+    serving = Promise.resolve();
+  } else {
+    logger.warn(
+      `servePm2(): another fleetcron arbiter (${describeHolder(first.holder)}) already serves the PM2 daemon at PM2_HOME=${connection.pm2Home}; ` +
+        `this one (${describeHolder(self)}) stands by and takes over when it stops. Run one arbiter per PM2 daemon (instances: 1).`,
+    );
+    standby = waitForLock(address, self, STANDBY_RETRY_MS, (error) => logger.error('servePm2(): could not check the one-arbiter lock; retrying', error));
+    serving = standby.held.then(serve);
+  }
 
   return {
     pm2Home: connection.pm2Home,
@@ -131,7 +114,7 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     async close() {
       if (closed) return;
       closed = true;
-      clearTimeout(retry);
+      standby?.cancel();
       if (release) {
         connection.bus.off(MESSAGE_TYPE);
         setOwnAuthority(undefined);

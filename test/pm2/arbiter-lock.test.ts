@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lockAddress, tryLock } from '../../src/pm2/arbiter-lock.js';
+import { lockAddress, tryLock, waitForLock, type LockWait } from '../../src/pm2/arbiter-lock.js';
 import { isAlive, TS_NODE_ARGS, waitFor } from '../support/pm2.js';
 import { fixture } from './helpers.js';
 
@@ -71,6 +72,25 @@ describe('the one-arbiter lock of a PM2 daemon', () => {
       const next = await holder(home, platform);
       expect(next.outcome.held).toBe(true);
       expect(await tryLock(address, { pid: process.pid })).toEqual({ held: false, holder: { pid: next.child.pid, pmId: 7 } });
+    });
+
+    it('a waiter takes it once the holder dies; a cancelled waiter never does', async () => {
+      const home = pm2Home();
+      const address = lockAddress(home, platform);
+      const { child } = await holder(home, platform);
+      const errors: unknown[] = [];
+      const waiter = waitForLock(address, { pid: process.pid }, 50, (error) => errors.push(error));
+      const cancelled = waitForLock(address, { pid: process.pid }, 50, (error) => errors.push(error));
+      cancelled.cancel();
+      const outcome = (wait: LockWait) => Promise.race([wait.held.then(() => 'held'), sleep(300, 'waiting')]);
+      expect(await outcome(waiter)).toBe('waiting');
+
+      child.kill('SIGKILL');
+      const release = await waiter.held;
+      expect(await outcome(cancelled)).toBe('waiting');
+      expect(await tryLock(address, { pid: 1 })).toEqual({ held: false, holder: { pid: process.pid } });
+      await release();
+      expect(errors).toEqual([]);
     });
 
     it('is free again as soon as its holder is killed with SIGKILL, with nothing left behind to clean up', async () => {
