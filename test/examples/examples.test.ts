@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { isAlive, REPO_ROOT, TS_NODE_ARGS, waitFor } from '../support/pm2.js';
+import { requireRedis } from '../support/redis-server.js';
+
+const redisUp = await requireRedis();
+
+interface Run {
+  code: number | null;
+  lines: string[];
+}
+
+/** Runs an example as its README says (tsx, `fleetcron` from the sources); fails the test if it does not stop by itself. */
+function runExample(example: string, timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, `examples/${example}`], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`examples/${example} did not stop by itself within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, lines: output.split('\n').filter(Boolean) });
+    });
+  });
+}
+
+/** Per second printed, the lines that match `pattern` (first group: the HH:MM:SS second). */
+function bySecond(lines: string[], pattern: RegExp): Map<string, string[]> {
+  const seconds = new Map<string, string[]>();
+  for (const line of lines) {
+    const match = pattern.exec(line);
+    if (match) seconds.set(match[1]!, [...(seconds.get(match[1]!) ?? []), line]);
+  }
+  return seconds;
+}
+
+async function expectAllGone(pids: number[]): Promise<void> {
+  expect(pids.length).toBeGreaterThan(0);
+  await waitFor(() => pids.every((pid) => !isAlive(pid)), 5000, `processes ${pids.join(', ')} to be gone`);
+}
+
+describe('the examples run as the README says, and stop by themselves', () => {
+  it('npm start (examples/node-cluster.ts): each second is run by exactly one of 4 workers, the others not-elected', async () => {
+    const { code, lines } = await runExample('node-cluster.ts');
+    expect(code, lines.join('\n')).toBe(0);
+    const runs = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}worker \d \(pid \d+\) {2}RAN the fire$/);
+    const skips = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}worker \d \(pid \d+\) {2}skipped: not-elected$/);
+    expect(runs.size).toBeGreaterThanOrEqual(5);
+    for (const [second, ran] of runs) expect(ran, second).toHaveLength(1);
+    // Once all four workers are up, every second but the last (a shutdown may cut it short) was answered by all four.
+    const seconds = [...runs.keys()];
+    const allUp = seconds.findIndex((second) => skips.get(second)?.length === 3);
+    expect(allUp, 'a second answered by all four workers').toBeGreaterThanOrEqual(0);
+    const steady = seconds.slice(allUp, -1);
+    expect(steady.length).toBeGreaterThanOrEqual(3);
+    for (const second of steady) expect(skips.get(second), second).toHaveLength(3);
+    expect(lines.at(-1)).toBe('primary: all workers gone');
+    await expectAllGone([...new Set(lines.flatMap((l) => /\(pid (\d+)\)/.exec(l)?.slice(1) ?? []).map(Number))]);
+  }, 40_000);
+
+  it('examples/basic.ts: prints its fires and next runs, then shuts down with no task left', async () => {
+    const { code, lines } = await runExample('basic.ts');
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines.filter((l) => l.startsWith('tick   fired for')).length).toBeGreaterThanOrEqual(3);
+    expect(lines.some((l) => l.startsWith('next ticks:'))).toBe(true);
+    expect(lines.at(-1)).toBe('done; tasks left: 0');
+  }, 40_000);
+
+  it.runIf(redisUp)('examples/redis-ha.ts: 3 replicas on Redis, each second run by exactly one of them', async () => {
+    const { code, lines } = await runExample('redis-ha.ts');
+    expect(code, lines.join('\n')).toBe(0);
+    const runs = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}replica \d \(pid \d+\) ran the fire$/);
+    expect(runs.size).toBeGreaterThanOrEqual(4);
+    for (const [second, ran] of runs) expect(ran, second).toHaveLength(1);
+    expect(lines.at(-1)).toBe('all replicas stopped');
+    await expectAllGone([...new Set(lines.flatMap((l) => /\(pid (\d+)\)/.exec(l)?.slice(1) ?? []).map(Number))]);
+  }, 40_000);
+});
