@@ -1,4 +1,4 @@
-import type { AxonSocket, Pm2Bus, Pm2Constructor } from './pm2-api.js';
+import type { AxonSocket, Pm2Bus, Pm2Constructor, Pm2ProcessId } from './pm2-api.js';
 
 export interface Pm2ConnectOptions {
   /** Default: PM2's own choice, PM2_HOME (set in every app PM2 runs) else ~/.pm2. */
@@ -11,7 +11,7 @@ export interface Pm2Connection {
   readonly pm2Home: string;
   readonly bus: Pm2Bus;
   /** Sends a packet to a PM2 process (`topic` and `data` are required by PM2); rejects with PM2's error. */
-  send(pmId: number, packet: object): Promise<void>;
+  send(pmId: Pm2ProcessId, packet: object): Promise<void>;
   /** Closes both sockets; nothing is left reconnecting. */
   close(): Promise<void>;
 }

@@ -32,8 +32,11 @@ export interface Pm2Api {
   readonly Client: Pm2Client;
   connect(callback: (error: Error | null) => void): void;
   launchBus(callback: (error: Error | null, bus: Pm2Bus) => void): void;
-  sendDataToProcessId(pmId: number, packet: object, callback: (error: Error | null) => void): void;
+  sendDataToProcessId(pmId: Pm2ProcessId, packet: object, callback: (error: Error | null) => void): void;
 }
+
+/** A pm_id, or `_old_<pm_id>` for a process that `pm2 reload` is replacing. */
+export type Pm2ProcessId = number | string;
 
 export type Pm2Constructor = new (options?: { pm2_home?: string }) => Pm2Api;
 

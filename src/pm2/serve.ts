@@ -5,7 +5,7 @@ import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
 import { lockAddress, tryLock, waitForLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
 import { connectPm2 } from './connection.js';
-import { loadPm2 } from './pm2-api.js';
+import { loadPm2, type Pm2ProcessId } from './pm2-api.js';
 
 export interface ServePm2Options extends ServeOptions {
   /** The home directory of the PM2 daemon to serve. Default: PM2_HOME, which PM2 sets in every app it runs, else ~/.pm2. */
@@ -29,7 +29,7 @@ export interface Pm2AuthorityHandle {
 /** A request as PM2's bus carries it, with the PM2 process that sent it. */
 interface BusRequest {
   data: Record<string, unknown>;
-  pmId: number;
+  pmId: Pm2ProcessId;
   app: string;
 }
 
@@ -135,7 +135,17 @@ function busRequest(packet: unknown): BusRequest | undefined {
   const { data, process: sender } = packet as { data?: unknown; process?: unknown };
   const request = openEnvelope({ type: MESSAGE_TYPE, data });
   if (!request || typeof sender !== 'object' || sender === null) return undefined;
-  const { pm_id: pmId, name: app } = sender as { pm_id?: unknown; name?: unknown };
-  if (!Number.isSafeInteger(pmId) || (pmId as number) < 0 || typeof app !== 'string') return undefined;
-  return { data: request, pmId: pmId as number, app };
+  const { pm_id: id, name: app } = sender as { pm_id?: unknown; name?: unknown };
+  const pmId = processId(id);
+  if (pmId === undefined || typeof app !== 'string') return undefined;
+  return { data: request, pmId, app };
+}
+
+/**
+ * A PM2 process's id: its pm_id, or `_old_<pm_id>` while `pm2 reload` runs it beside the replacement that took over
+ * its pm_id. Such a process still fires until it is stopped, and is answered under that id.
+ */
+function processId(id: unknown): Pm2ProcessId | undefined {
+  if (Number.isSafeInteger(id) && (id as number) >= 0) return id as number;
+  return typeof id === 'string' && /^_old_\d+$/.test(id) ? id : undefined;
 }

@@ -38,7 +38,7 @@ export interface BusPacket {
   at?: number;
   data?: unknown;
   raw?: unknown;
-  process?: { pm_id: number; name: string };
+  process?: { pm_id: number | string; name: string };
 }
 
 export interface BusEvent {
@@ -47,7 +47,8 @@ export interface BusEvent {
 }
 
 export interface LogLine {
-  pmId: number;
+  /** The pm_id, or `_old_<pm_id>` for a process that `pm2 reload` is replacing. */
+  pmId: number | string;
   app: string;
   stream: 'out' | 'err';
   text: string;
@@ -56,6 +57,7 @@ export interface LogLine {
 interface HarnessApi extends Pm2Api {
   start(config: { apps: Pm2App[] }, callback: (error: Error | null) => void): void;
   restart(name: string, callback: (error: Error | null) => void): void;
+  reload(name: string, callback: (error: Error | null) => void): void;
   delete(name: string, callback: (error: Error | null) => void): void;
   killDaemon(callback: (error: Error | null) => void): void;
   list(callback: (error: Error | null, list: RawProcess[]) => void): void;
@@ -81,6 +83,8 @@ export interface Pm2Harness {
   readonly lines: LogLine[];
   start(apps: Pm2App[]): Promise<void>;
   restart(name: string): Promise<void>;
+  /** PM2's zero-downtime reload: each instance is replaced by a new process under the same pm_id, one at a time. */
+  reload(name: string): Promise<void>;
   list(): Promise<Pm2Process[]>;
   send(pmId: number, packet: object): Promise<void>;
   /** Polls `probe` until it returns something other than undefined/false; throws naming `what` after `timeoutMs`. */
@@ -120,6 +124,7 @@ export async function startPm2(options: { connectTimeoutMs?: number } = {}): Pro
     lines,
     start: (apps) => call('pm2.start', 20_000, (cb) => api.start({ apps }, cb)),
     restart: (name) => call(`pm2.restart(${name})`, 20_000, (cb) => api.restart(name, cb)),
+    reload: (name) => call(`pm2.reload(${name})`, 30_000, (cb) => api.reload(name, cb)),
     async list() {
       const raw = await call<RawProcess[]>('pm2.list', 5000, (cb) => api.list(cb));
       return raw.map((p) => ({ pm_id: p.pm_id, name: p.name, pid: p.pid, status: p.pm2_env?.status ?? 'unknown', restarts: p.pm2_env?.restart_time ?? 0 }));
