@@ -11,6 +11,19 @@ import { servePm2, type Pm2AuthorityHandle } from './pm2/serve.js';
 
 const SHUTDOWN_TIMEOUT_MS = 3000;
 
+const USAGE = `fleetcron-arbiter: answers the elections of the distributed tasks of every app on this host's PM2 daemon.
+
+Run it as a PM2 app beside your apps, in fork mode with one instance:
+  { name: 'fleetcron-arbiter', script: require.resolve('fleetcron/pm2-arbiter'), exec_mode: 'fork', instances: 1 }
+
+Environment:
+  REDIS_URL               elect through Redis, across every host that shares it (ioredis or redis installed)
+  FLEETCRON_REDIS_PREFIX  key prefix in Redis (default 'fleetcron:')
+  NODE_CRON_RUN           without Redis: 'true' or 'false', this host is (not) the designated runner
+  PM2_HOME                the PM2 daemon to serve (PM2 sets it in every app it runs)
+Without REDIS_URL or NODE_CRON_RUN it elects host-locally: one run per fire on this host.
+A second arbiter on the same PM2 daemon stands by, and takes over when the first stops.`;
+
 async function main(): Promise<void> {
   const { REDIS_URL, FLEETCRON_REDIS_PREFIX, NODE_CRON_RUN } = process.env;
   const redis = REDIS_URL ? await connectRedis(REDIS_URL, FLEETCRON_REDIS_PREFIX, logger) : undefined;
@@ -45,7 +58,11 @@ function stopOnSignal(handle: Pm2AuthorityHandle, redis: RedisUpstream | undefin
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: unknown) => {
-  logger.error(`fleetcron-arbiter: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+} else {
+  main().catch((error: unknown) => {
+    logger.error(`fleetcron-arbiter: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

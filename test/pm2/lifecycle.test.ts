@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPm2, TS_NODE_ARGS, type Pm2Harness } from '../support/pm2.js';
+import { REPO_ROOT, startPm2, TS_NODE_ARGS, type Pm2Harness } from '../support/pm2.js';
 import { fixture } from './helpers.js';
 
 interface Exit {
@@ -62,6 +63,21 @@ describe('servePm2 and the arbiter: lifecycle', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 20_000);
+
+  it('the fleetcron-arbiter bin (built) explains itself on --help without touching PM2', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'fc-'));
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist/pm2-arbiter.js'), '--help'], {
+        env: { ...process.env, PM2_HOME: home },
+        timeout: 10_000,
+      });
+      expect(stdout).toContain("exec_mode: 'fork', instances: 1");
+      for (const variable of ['REDIS_URL', 'FLEETCRON_REDIS_PREFIX', 'NODE_CRON_RUN', 'PM2_HOME']) expect(stdout).toContain(variable);
+      expect(readdirSync(home)).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('the arbiter exits cleanly on %s', async (signal) => {
     let sent = false;
