@@ -10,8 +10,8 @@ interface KeyResult {
 
 const harness = usePm2WithArbiter();
 
-const electors = (name: string, keys: string[]): Pm2App =>
-  tsApp({ name, script: fixture('elector.mts'), exec_mode: 'cluster', instances: 3, env: { KEYS: JSON.stringify(keys) } });
+const electors = (name: string, keys: string[], exec_mode: Pm2App['exec_mode'] = 'cluster'): Pm2App =>
+  tsApp({ name, script: fixture('elector.mts'), exec_mode, instances: 3, env: { KEYS: JSON.stringify(keys) } });
 
 /** Each instance's answers, once all 3 instances of `app` have reported. */
 function resultsOf(app: string): KeyResult[][] | undefined {
@@ -39,6 +39,14 @@ describe('PM2 transport: instances elect through the arbiter over the bus', () =
     onTestFailed(() => console.log(logText(pm2)));
     await pm2.start([electors('electors', keys)]);
     const reports = await pm2.waitFor(() => resultsOf('electors'), 20_000, '3 instances to report');
+    expect(winnersPerKey(reports, keys)).toEqual(oneEach);
+  }, 30_000);
+
+  it('elects exactly one of 3 fork-mode instances per key', async () => {
+    const pm2 = harness();
+    onTestFailed(() => console.log(logText(pm2)));
+    await pm2.start([electors('forked', keys, 'fork')]);
+    const reports = await pm2.waitFor(() => resultsOf('forked'), 20_000, '3 instances to report');
     expect(winnersPerKey(reports, keys)).toEqual(oneEach);
   }, 30_000);
 
