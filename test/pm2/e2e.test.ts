@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { isAlive, startPm2, type Pm2Harness } from '../support/pm2.js';
-import { ARBITER, arbiterApp, arbiterServing, demoApp, demoFires, demoLines, logText } from './helpers.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { isAlive } from '../support/pm2.js';
+import { ARBITER, arbiterServing, demoApp, demoFires, demoLines, logText, usePm2WithArbiter } from './helpers.js';
 
 const INSTANCES = 3;
 
-let pm2: Pm2Harness;
-
-beforeAll(async () => {
-  pm2 = await startPm2();
-  await pm2.start([arbiterApp()]);
-  await arbiterServing(pm2);
-  await pm2.start([demoApp(INSTANCES)]);
-}, 30_000);
-
-afterAll(() => pm2?.teardown(), 30_000);
+const harness = usePm2WithArbiter([demoApp(INSTANCES)]);
 
 describe('PM2 end to end: the demo app (3 cluster instances) and the arbiter', () => {
   it('runs each fire once, reports the arbiter restart gap as coordinator-error, and recovers by itself', async () => {
+    const pm2 = harness();
     onTestFailed(() => console.log(logText(pm2)));
     const { fires, settled, complete, elected, gap } = demoFires(demoLines(pm2), INSTANCES);
 

@@ -16,13 +16,17 @@ export const arbiterApp = (env: Record<string, string> = {}, name = ARBITER): Pm
   env,
 });
 
-/** A private PM2 daemon serving elections through the arbiter for the tests of this file, torn down after them. */
-export function usePm2WithArbiter(): () => Pm2Harness {
+/**
+ * A private PM2 daemon serving elections through the arbiter for the tests of this file, torn down after them;
+ * `apps` are started once the arbiter serves.
+ */
+export function usePm2WithArbiter(apps: Pm2App[] = []): () => Pm2Harness {
   let pm2: Pm2Harness | undefined;
   beforeAll(async () => {
     pm2 = await startPm2();
     await pm2.start([arbiterApp()]);
     await arbiterServing(pm2);
+    if (apps.length > 0) await pm2.start(apps);
   }, 30_000);
   afterAll(() => pm2?.teardown(), 30_000);
   return () => pm2!;

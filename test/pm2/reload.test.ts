@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startPm2, type Pm2Harness } from '../support/pm2.js';
-import { arbiterApp, arbiterServing, DEMO_APP, demoApp, demoFires, demoLines, logText } from './helpers.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { DEMO_APP, demoApp, demoFires, demoLines, logText, usePm2WithArbiter } from './helpers.js';
 
 const INSTANCES = 3;
 
-let pm2: Pm2Harness;
-
-beforeAll(async () => {
-  pm2 = await startPm2();
-  await pm2.start([arbiterApp()]);
-  await arbiterServing(pm2);
-  await pm2.start([demoApp(INSTANCES)]);
-}, 30_000);
-
-afterAll(() => pm2?.teardown(), 30_000);
+const harness = usePm2WithArbiter([demoApp(INSTANCES)]);
 
 describe('PM2: a zero-downtime reload of the app (pm2 reload) while it fires every second', () => {
   it('new processes under the same pm_ids take over; no fire runs twice and elections go on', async () => {
+    const pm2 = harness();
     onTestFailed(() => console.log(logText(pm2)));
     const { fires, settled, complete, elected } = demoFires(demoLines(pm2), INSTANCES);
     const steady = await pm2.waitFor(() => {
