@@ -1,31 +1,14 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { isAlive, REPO_ROOT, TS_NODE_ARGS, waitFor } from '../support/pm2.js';
+import { REPO_ROOT, waitFor } from '../support/pm2.js';
+import { isAlive, runToExit } from '../support/processes.js';
 import { requireRedis } from '../support/redis-server.js';
 
 const redisUp = await requireRedis();
 
-interface Run {
-  code: number | null;
-  lines: string[];
-}
-
-/** Runs an example as its README says (tsx, `fleetcron` from the sources); fails the test if it does not stop by itself. */
-function runExample(example: string, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TS_NODE_ARGS, `examples/${example}`], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`examples/${example} did not stop by itself within ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: output.split('\n').filter(Boolean) });
-    });
-  });
+/** Runs an example as the README does (tsx, `fleetcron` from the sources); the test fails if it does not stop by itself. */
+async function runExample(example: string): Promise<{ code: number | null; lines: string[]; output: string }> {
+  const { code, stdout, stderr } = await runToExit(`examples/${example}`, { cwd: REPO_ROOT, timeoutMs: 30_000 });
+  return { code, lines: stdout.split('\n').filter(Boolean), output: `${stdout}\n${stderr}` };
 }
 
 /** Per second printed, the lines that match `pattern` (first group: the HH:MM:SS second). */
@@ -45,8 +28,8 @@ async function expectAllGone(pids: number[]): Promise<void> {
 
 describe('the examples run as the README says, and stop by themselves', () => {
   it('npm start (examples/node-cluster.ts): each second is run by exactly one of 4 workers, the others not-elected', async () => {
-    const { code, lines } = await runExample('node-cluster.ts');
-    expect(code, lines.join('\n')).toBe(0);
+    const { code, lines, output } = await runExample('node-cluster.ts');
+    expect(code, output).toBe(0);
     const runs = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}worker \d \(pid \d+\) {2}RAN the fire$/);
     const skips = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}worker \d \(pid \d+\) {2}skipped: not-elected$/);
     expect(runs.size).toBeGreaterThanOrEqual(5);
@@ -63,16 +46,16 @@ describe('the examples run as the README says, and stop by themselves', () => {
   }, 40_000);
 
   it('examples/basic.ts: prints its fires and next runs, then shuts down with no task left', async () => {
-    const { code, lines } = await runExample('basic.ts');
-    expect(code, lines.join('\n')).toBe(0);
+    const { code, lines, output } = await runExample('basic.ts');
+    expect(code, output).toBe(0);
     expect(lines.filter((l) => l.startsWith('tick   fired for')).length).toBeGreaterThanOrEqual(3);
     expect(lines.some((l) => l.startsWith('next ticks:'))).toBe(true);
     expect(lines.at(-1)).toBe('done; tasks left: 0');
   }, 40_000);
 
   it.runIf(redisUp)('examples/redis-ha.ts: 3 replicas on Redis, each second run by exactly one of them', async () => {
-    const { code, lines } = await runExample('redis-ha.ts');
-    expect(code, lines.join('\n')).toBe(0);
+    const { code, lines, output } = await runExample('redis-ha.ts');
+    expect(code, output).toBe(0);
     const runs = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}replica \d \(pid \d+\) ran the fire$/);
     expect(runs.size).toBeGreaterThanOrEqual(4);
     for (const [second, ran] of runs) expect(ran, second).toHaveLength(1);

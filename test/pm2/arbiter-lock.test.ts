@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lockAddress, tryLock, waitForLock, type LockWait } from '../../src/pm2/arbiter-lock.js';
-import { isAlive, TS_NODE_ARGS, waitFor } from '../support/pm2.js';
+import { waitFor } from '../support/pm2.js';
+import { isAlive, TS_NODE_ARGS } from '../support/processes.js';
 import { fixture } from './helpers.js';
 
 const started: ChildProcess[] = [];

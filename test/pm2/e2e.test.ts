@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { isAlive } from '../support/pm2.js';
+import { isAlive } from '../support/processes.js';
 import { ARBITER, arbiterServing, demoApp, demoFires, demoLines, logText, usePm2WithArbiter } from './helpers.js';
 
 const INSTANCES = 3;

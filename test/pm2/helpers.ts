@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { REPO_ROOT, startPm2, TS_NODE_ARGS, type Pm2App, type Pm2Harness } from '../support/pm2.js';
+import { REPO_ROOT, startPm2, type Pm2App, type Pm2Harness } from '../support/pm2.js';
+import { TS_NODE_ARGS } from '../support/processes.js';
 
 export const fixture = (name: string) => join(REPO_ROOT, 'test/pm2/fixtures', name);
 

@@ -1,40 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startPm2, TS_NODE_ARGS, type Pm2Harness } from '../support/pm2.js';
+import { REPO_ROOT, startPm2, type Pm2Harness } from '../support/pm2.js';
+import { runToExit, type RunOptions } from '../support/processes.js';
 import { fixture } from './helpers.js';
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a fixture as a plain process (not a PM2 app); it is killed, and the test fails, if it outlives `timeoutMs`. */
-function run(script: string, env: NodeJS.ProcessEnv, timeoutMs: number, onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TS_NODE_ARGS, fixture(script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      onStdout?.(stdout, (signal) => child.kill(signal));
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const run = (script: string, env: NodeJS.ProcessEnv, timeoutMs: number, onStdout?: RunOptions['onStdout']) =>
+  runToExit(fixture(script), { env, timeoutMs, onStdout });
 
 let pm2: Pm2Harness;
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { isAlive, REPO_ROOT, waitFor } from '../support/pm2.js';
+import { REPO_ROOT, waitFor } from '../support/pm2.js';
+import { isAlive } from '../support/processes.js';
 import { demoFires } from './helpers.js';
 
 const require = createRequire(import.meta.url);

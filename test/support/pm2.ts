@@ -2,16 +2,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { closeSocket } from '../../src/pm2/connection.js';
 import type { Pm2Api, Pm2Bus, Pm2Constructor } from '../../src/pm2/pm2-api.js';
+import { isAlive } from './processes.js';
 
 const require = createRequire(import.meta.url);
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs TypeScript sources in PM2 apps, with `fleetcron` resolved to src/ (the package's `source` condition). */
-export const TS_NODE_ARGS = [`--import=${pathToFileURL(require.resolve('tsx')).href}`, '--conditions=source'];
 
 /** The part of a PM2 app declaration the tests use. */
 export interface Pm2App {
@@ -183,15 +181,6 @@ function isOurs(pid: number, home: string): boolean {
     }
   }
   return false;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function killAndWait(pid: number): Promise<void> {

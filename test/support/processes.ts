@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Node flags that run TypeScript (tsx, found from any working directory) with `fleetcron` resolved to src/. */
+export const TS_NODE_ARGS = [`--import=${pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href}`, '--conditions=source'];
 
 /** One JSON line a fixture process printed as `{"fleetcron-test": {...}}`. */
 export type Report = Record<string, unknown> & { type: string };
@@ -22,7 +26,7 @@ export class Fixture {
 
   constructor(script: string, env: NodeJS.ProcessEnv = {}) {
     const path = fileURLToPath(new URL(`../fixtures/${script}`, import.meta.url));
-    this.child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path], {
+    this.child = spawn(process.execPath, [...TS_NODE_ARGS, path], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: '0', ...env },
     });
@@ -96,12 +100,53 @@ export function runsPerSlot(reports: Report[]): Map<string, number> {
   return counts;
 }
 
-/** True while a process with this pid exists. */
+/** True while a process with this pid exists (EPERM: it exists, but is not ours to signal). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Sees the output so far at each chunk, and may signal the process. */
+  onStdout?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
+}
+
+/**
+ * Runs a TypeScript script with TS_NODE_ARGS until it exits by itself. One still running after `timeoutMs` is
+ * killed, and the promise rejects with its output.
+ */
+export function runToExit(script: string, { timeoutMs, env, cwd, onStdout }: RunOptions): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout, (signal) => child.kill(signal));
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
