@@ -3,6 +3,7 @@ import cron from 'node-cron';
 import { describe, expect, it } from 'vitest';
 import type { DetailedValidation } from '../../src/types.js';
 import { parse, validate, validateDetailed } from '../../src/time/expression.js';
+import { MONTH_NAMES, WEEKDAY_NAMES } from '../../src/time/names.js';
 
 /**
  * fleetcron's validation against node-cron 4.6's, which is the reference except where node-cron accepts an
@@ -20,26 +21,8 @@ const BOUNDS: readonly (readonly [number, number])[] = [
 ];
 const LABELS = ['second', 'minute', 'hour', 'day of month', 'month', 'week day'];
 const KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'];
-const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
-const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-
 function nameValue(text: string, field: number): number | undefined {
-  const names = field === 4 ? MONTHS : field === 5 ? WEEKDAYS : [];
-  const index = names.findIndex((n) => n === text.toLowerCase() || n.slice(0, 3) === text.toLowerCase());
-  return index < 0 ? undefined : index + (field === 4 ? 1 : 0);
+  return (field === 4 ? MONTH_NAMES : field === 5 ? WEEKDAY_NAMES : undefined)?.get(text.toLowerCase());
 }
 
 function value(text: string, field: number): number | undefined {
@@ -346,14 +329,12 @@ function numberText(field: number, dirty: boolean): fc.Arbitrary<string> {
 }
 
 function nameText(field: number): fc.Arbitrary<string> {
-  const names = field === 4 ? MONTHS : WEEKDAYS;
-  return fc
-    .tuple(fc.constantFrom(...names), fc.boolean(), fc.constantFrom('lower', 'upper', 'title'))
-    .map(([name, short, casing]) => {
-      const text = short ? name.slice(0, 3) : name;
-      if (casing === 'upper') return text.toUpperCase();
-      return casing === 'title' ? `${text.slice(0, 1).toUpperCase()}${text.slice(1)}` : text;
-    });
+  // Full and three-letter names alike.
+  const names = [...(field === 4 ? MONTH_NAMES : WEEKDAY_NAMES).keys()];
+  return fc.tuple(fc.constantFrom(...names), fc.constantFrom('lower', 'upper', 'title')).map(([text, casing]) => {
+    if (casing === 'upper') return text.toUpperCase();
+    return casing === 'title' ? `${text.slice(0, 1).toUpperCase()}${text.slice(1)}` : text;
+  });
 }
 
 function valueText(field: number, dirty: boolean): fc.Arbitrary<string> {

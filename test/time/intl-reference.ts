@@ -1,6 +1,7 @@
 /**
  * Slow, independent answers straight from Intl, to check the time layer against. Valid for years 1900-2200.
  */
+import type { WallTime } from '../../src/time/calendar.js';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
@@ -24,14 +25,7 @@ function format(timeZone: string | undefined): Intl.DateTimeFormat {
   return f;
 }
 
-export interface IntlWall {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+export type IntlWall = Omit<WallTime, 'weekday'>;
 
 export function intlWall(instant: number, timeZone?: string): IntlWall {
   const parts: Record<string, number> = {};
