@@ -22,6 +22,15 @@ if (process.env.REPLICA === undefined) {
   // Fail fast when Redis is away: the fire is skipped as coordinator-error instead of waiting.
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   redis.on('error', (error) => console.error(`${name}: redis: ${error.message}`));
+  const stop = async () => {
+    await cron.shutdown();
+    redis.disconnect();
+  };
+  process.once('SIGTERM', () => void stop());
+  // The launcher is gone (killed, say): no replica outlives it, even one still waiting for Redis. (The channel
+  // must not keep the replica alive once it has stopped by itself.)
+  process.once('disconnect', () => void stop());
+  process.channel?.unref();
   await new Promise((resolve) => redis.once('ready', resolve));
   cron.setRunCoordinator(new RedisLockCoordinator(redis, { prefix: 'fleetcron-example:' }));
 
@@ -33,10 +42,5 @@ if (process.env.REPLICA === undefined) {
     if (ctx.reason !== 'not-elected') console.log(`${ctx.date.toISOString().slice(11, 19)}  ${name} skipped: ${ctx.reason}`);
   });
 
-  const stop = async () => {
-    await cron.shutdown();
-    redis.disconnect();
-  };
   setTimeout(() => void stop(), RUN_FOR_MS);
-  process.once('SIGTERM', () => void stop());
 }
