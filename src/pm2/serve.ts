@@ -6,6 +6,7 @@ import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js
 import { lockAddress, tryLock, waitForLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
 import { connectPm2 } from './connection.js';
 import { loadPm2, type Pm2ProcessId } from './pm2-api.js';
+import { pm2Scope } from './scope.js';
 
 export interface ServePm2Options extends ServeOptions {
   /** The home directory of the PM2 daemon to serve. Default: PM2_HOME, which PM2 sets in every app it runs, else ~/.pm2. */
@@ -30,16 +31,18 @@ export interface Pm2AuthorityHandle {
 interface BusRequest {
   data: Record<string, unknown>;
   pmId: Pm2ProcessId;
+  /** The election scope of the sender's app: its PM2 namespace and name (see pm2Scope). */
   app: string;
 }
 
 const STANDBY_RETRY_MS = 1000;
 
 /**
- * Serves the elections of every PM2 app on this host's PM2 daemon, one scope per app name, so two apps never elect
- * for each other. Run it in a fork-mode PM2 app with `instances: 1` (the shipped `fleetcron/pm2-arbiter` does): in
- * PM2 cluster mode the cluster primary is PM2's own daemon, so the instances' requests reach this process over
- * PM2's bus and the replies go back through the daemon.
+ * Serves the elections of every PM2 app on this host's PM2 daemon, one scope per app (its namespace and name), so
+ * two apps never elect for each other, nor do two apps of one name in two namespaces. Run it in a fork-mode PM2 app
+ * with `instances: 1` (the shipped `fleetcron/pm2-arbiter` does): in PM2 cluster mode the cluster primary is PM2's
+ * own daemon, so the instances' requests reach this process over PM2's bus and the replies go back through the
+ * daemon.
  *
  * Only one process serves a daemon at a time: two would each elect their own winner for the same fire. A second
  * one warns and stands by, and takes over when the first stops, as a restarted arbiter would.
@@ -135,10 +138,11 @@ function busRequest(packet: unknown): BusRequest | undefined {
   const { data, process: sender } = packet as { data?: unknown; process?: unknown };
   const request = openEnvelope({ type: MESSAGE_TYPE, data });
   if (!request || typeof sender !== 'object' || sender === null) return undefined;
-  const { pm_id: id, name: app } = sender as { pm_id?: unknown; name?: unknown };
+  const { pm_id: id, name, namespace } = sender as { pm_id?: unknown; name?: unknown; namespace?: unknown };
   const pmId = processId(id);
-  if (pmId === undefined || typeof app !== 'string') return undefined;
-  return { data: request, pmId, app };
+  if (pmId === undefined || typeof name !== 'string') return undefined;
+  // PM2 starts every app in a namespace ('default' unless told otherwise); a packet without one is from that one.
+  return { data: request, pmId, app: pm2Scope(typeof namespace === 'string' ? namespace : undefined, name) };
 }
 
 /**
