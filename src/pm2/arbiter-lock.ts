@@ -43,7 +43,9 @@ function listen(address: string, self: LockHolder): Promise<LockAttempt> {
   const server = createServer((socket) => socket.end(JSON.stringify(self)));
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve({ held: false }) : reject(error)));
-    server.listen(address, () => {
+    // Exclusive: in a cluster worker (a PM2 cluster-mode instance) a plain listen() goes through the cluster primary,
+    // which hands every worker that asks for the address the same handle, so each would hold the lock.
+    server.listen({ path: address, exclusive: true }, () => {
       server.unref();
       resolve({ held: true, release: () => close(server) });
     });
