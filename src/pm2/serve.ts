@@ -4,7 +4,7 @@ import { Authority } from '../ipc/authority.js';
 import { assertNotServing, setOwnAuthority } from '../ipc/host.js';
 import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
-import { lockAddress, tryLock, waitForLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
+import { lockAddress, tryLock, waitForLock, type HeldLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
 import { connectPm2 } from './connection.js';
 import { loadPm2, type Pm2ProcessId } from './pm2-api.js';
 import { pm2Scope } from './scope.js';
@@ -66,10 +66,30 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   let closed = false;
   let release: (() => Promise<void>) | undefined;
   let standby: LockWait | undefined;
+  let address: string;
 
-  const serve = (releaseLock: () => Promise<void>): void => {
-    if (closed) return void releaseLock();
-    release = releaseLock;
+  const standBy = (): Promise<void> => {
+    standby = waitForLock(address, self, STANDBY_RETRY_MS, (error) => logger.error('servePm2(): could not check the one-arbiter lock; retrying', error));
+    return standby.held.then(serve);
+  };
+  const stopServing = (): void => {
+    connection.bus.off(MESSAGE_TYPE);
+    setOwnAuthority(undefined);
+    release = undefined;
+  };
+
+  const serve = (lock: HeldLock): void => {
+    if (closed) return void lock.release();
+    release = lock.release;
+    void lock.lost.then(() => {
+      if (closed) return;
+      logger.error(
+        `servePm2(): the one-arbiter lock ${address} of PM2_HOME=${connection.pm2Home} is no longer this arbiter's (replaced or deleted); ` +
+          'it stops answering elections and stands by.',
+      );
+      stopServing();
+      void standBy();
+    });
     const authority = new Authority({
       upstream: defaultUpstream(options, logger, 'servePm2()'),
       electionTimeoutMs: options.electionTimeoutMs,
@@ -96,7 +116,6 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     setOwnAuthority(authority);
   };
 
-  let address: string;
   let first: LockAttempt;
   try {
     address = lockAddress(connection.pm2Home);
@@ -107,15 +126,14 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   }
   let serving: Promise<void>;
   if (first.held) {
-    serve(first.release);
+    serve(first);
     serving = Promise.resolve();
   } else {
     logger.warn(
       `servePm2(): another fleetcron arbiter (${describeHolder(first.holder)}) already serves the PM2 daemon at PM2_HOME=${connection.pm2Home}; ` +
         `this one (${describeHolder(self)}) stands by and takes over when it stops. Run one arbiter per PM2 daemon (instances: 1).`,
     );
-    standby = waitForLock(address, self, STANDBY_RETRY_MS, (error) => logger.error('servePm2(): could not check the one-arbiter lock; retrying', error));
-    serving = standby.held.then(serve);
+    serving = standBy();
   }
 
   return {
@@ -126,9 +144,9 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       closed = true;
       standby?.cancel();
       if (release) {
-        connection.bus.off(MESSAGE_TYPE);
-        setOwnAuthority(undefined);
-        await release();
+        const releaseLock = release;
+        stopServing();
+        await releaseLock();
       }
       await connection.close();
     },
