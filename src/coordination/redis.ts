@@ -3,8 +3,10 @@ import { hostname } from 'node:os';
 import type { Logger, RunCoordinator } from '../types.js';
 import { claim } from './redis/claim.js';
 import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
+import { resolveWaitForReplicas, type WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export type { IoRedisClientLike, NodeRedisClientLike, NodeRedisPipelineLike, RedisClientLike } from './redis/client.js';
+export type { WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export interface ClockCheckOptions {
   /** Largest tolerated |offset| between this process's clock and Redis `TIME`, in ms. Default 1000. */
@@ -26,6 +28,12 @@ export interface RedisLockCoordinatorOptions {
   clockCheck?: boolean | ClockCheckOptions;
   /** The local clock the clock check reads, default `Date.now`; for tests and skew simulation. */
   now?: () => number;
+  /**
+   * Make each claim wait (Redis `WAIT`) until `count` replicas have it, for at most `timeoutMs`; a won claim that
+   * fewer acknowledged rejects, so the fire is skipped as `coordinator-error` rather than risk a failover losing the
+   * claim and electing the fire again. One more command per claim, pipelined with it. Off by default.
+   */
+  waitForReplicas?: WaitForReplicasOptions;
 }
 
 /**
@@ -59,6 +67,7 @@ export class RedisLockCoordinator implements RunCoordinator {
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly clockCheck: Required<ClockCheckOptions> | undefined;
+  private readonly waitForReplicas: WaitForReplicasOptions | undefined;
   private clockCheckStarted = false;
   private claims = 0;
 
@@ -67,6 +76,7 @@ export class RedisLockCoordinator implements RunCoordinator {
     this.prefix = options.prefix ?? 'fleetcron:';
     this.now = options.now ?? Date.now;
     this.clockCheck = resolveClockCheck(options.clockCheck);
+    this.waitForReplicas = resolveWaitForReplicas(options.waitForReplicas);
   }
 
   async shouldRun(key: string, ttlMs: number): Promise<boolean> {
@@ -74,7 +84,7 @@ export class RedisLockCoordinator implements RunCoordinator {
       throw new RangeError(`RedisLockCoordinator: ttlMs must be a positive integer (milliseconds), got ${String(ttlMs)}`);
     }
     if (this.clockCheck && !this.clockCheckStarted) this.startClockCheck(this.clockCheck);
-    return claim(this.redis, this.prefix + key, `${this.token}:${++this.claims}`, ttlMs);
+    return claim(this.redis, this.prefix + key, `${this.token}:${++this.claims}`, ttlMs, this.waitForReplicas);
   }
 
   /**

@@ -69,6 +69,7 @@ function fakeNodeRedis(time: () => Promise<unknown>, ...execs: Array<unknown[] |
       const pipeline: NodeRedisPipelineLike = {
         evalSha: (...args) => (queued.push(['evalSha', ...args]), pipeline),
         eval: (...args) => (queued.push(['eval', ...args]), pipeline),
+        wait: (...args) => (queued.push(['wait', ...args]), pipeline),
         execAsPipeline: async () => {
           const next = execs.shift() ?? [0];
           if (next instanceof Error) throw next;
@@ -123,6 +124,57 @@ describe('RedisLockCoordinator commands', () => {
     const readonly = new Error("READONLY You can't write against a read only replica.");
     await expect(new RedisLockCoordinator(fakeIoRedis([[readonly, null]])).shouldRun('job:slot', 1000)).rejects.toBe(readonly);
     await expect(new RedisLockCoordinator(fakeNodeRedis(async () => [], readonly)).shouldRun('job:slot', 1000)).rejects.toBe(readonly);
+  });
+
+  describe('waitForReplicas', () => {
+    const waitForReplicas = { count: 2, timeoutMs: 100 };
+
+    it('pipelines a WAIT after the script, and wins once enough replicas acknowledged', async () => {
+      const io = fakeIoRedis([[null, 1], [null, 2]]);
+      expect(await new RedisLockCoordinator(io, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      expect(io.sent).toEqual([[['evalsha', SHA1, 1, 'fleetcron:job:slot', expect.any(String), '1000'], ['wait', 2, 100]]]);
+
+      const node = fakeNodeRedis(async () => [], [1, 3]);
+      expect(await new RedisLockCoordinator(node, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      expect(node.sent[0]?.queued.map((command) => command[0])).toEqual(['evalSha', 'wait']);
+      expect(node.sent[0]?.queued[1]).toEqual(['wait', 2, 100]);
+    });
+
+    it('rejects a won claim that fewer replicas acknowledged, and answers a lost one false whatever the count', async () => {
+      const io = fakeIoRedis([[null, 1], [null, 1]], [[null, 0], [null, 0]]);
+      const coordinator = new RedisLockCoordinator(io, { waitForReplicas });
+      await expect(coordinator.shouldRun('job:slot', 1000)).rejects.toThrow(
+        /claim of fleetcron:job:slot was acknowledged by 1 of the 2 replicas required \(waitForReplicas\.count\) within 100 ms/,
+      );
+      expect(await coordinator.shouldRun('job:slot', 1000)).toBe(false);
+    });
+
+    it('sends the claim again by source with its WAIT when the script is missing', async () => {
+      const io = fakeIoRedis([[noScript(), null], [null, 2]], [[null, 1], [null, 2]]);
+      expect(await new RedisLockCoordinator(io, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      expect(io.sent.map((commands) => commands.map((command) => command[0]))).toEqual([
+        ['evalsha', 'wait'],
+        ['eval', 'wait'],
+      ]);
+    });
+
+    it.each([
+      [{ count: 0, timeoutMs: 100 }, /waitForReplicas\.count must be a positive integer \(replicas\), got 0/],
+      [{ count: 1.5, timeoutMs: 100 }, /waitForReplicas\.count must be a positive integer \(replicas\), got 1\.5/],
+      [{ count: 1, timeoutMs: 0 }, /waitForReplicas\.timeoutMs must be a positive integer \(milliseconds; WAIT's 0 would block forever\), got 0/],
+      [{ count: 1, timeoutMs: Number.POSITIVE_INFINITY }, /waitForReplicas\.timeoutMs must be a positive integer .*got Infinity/],
+      [{ count: 1 }, /waitForReplicas\.timeoutMs must be a positive integer .*got undefined/],
+    ])('refuses %o with a RangeError naming the option', (option, message) => {
+      // @ts-expect-error: what a JavaScript caller could pass
+      const construct = () => new RedisLockCoordinator(fakeIoRedis(), { waitForReplicas: option });
+      expect(construct).toThrow(RangeError);
+      expect(construct).toThrow(message);
+    });
+
+    it('refuses a waitForReplicas that is not an object', () => {
+      // @ts-expect-error: what a JavaScript caller could pass
+      expect(() => new RedisLockCoordinator(fakeIoRedis(), { waitForReplicas: 1 })).toThrow(/waitForReplicas must be an object \{ count, timeoutMs \}, got 1/);
+    });
   });
 
   it('reads TIME as [seconds, microseconds] or as the Date node-redis v4 returns', async () => {

@@ -11,6 +11,7 @@ export interface IoRedisClientLike {
 export interface NodeRedisPipelineLike {
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): NodeRedisPipelineLike;
   eval(script: string, options: { keys: string[]; arguments: string[] }): NodeRedisPipelineLike;
+  wait(numberOfReplicas: number, timeout: number): NodeRedisPipelineLike;
   execAsPipeline(): Promise<unknown>;
 }
 
@@ -25,18 +26,16 @@ export interface NodeRedisClientLike {
 
 export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike;
 
-/** A Lua script run by its SHA1 (`EVALSHA`) or its source (`EVAL`). */
-export interface PipelineCommand {
-  name: 'EVALSHA' | 'EVAL';
-  script: string;
-  keys: string[];
-  args: string[];
-}
+/** A Lua script run by its SHA1 (`EVALSHA`) or its source (`EVAL`), or a `WAIT` for replicas. */
+export type PipelineCommand =
+  | { name: 'EVALSHA' | 'EVAL'; script: string; keys: string[]; args: string[] }
+  | { name: 'WAIT'; replicas: number; timeoutMs: number };
 
 /** What the coordinator sends, whichever client carries it. */
 export interface RedisCommands {
   /**
-   * Sends `commands` back to back on the one connection that serves `key`. Resolves with their replies; rejects with the first error Redis answered, or when they could
+   * Sends `commands` back to back on the one connection that serves `key` (a `WAIT` counts the writes of its own
+   * connection only). Resolves with their replies; rejects with the first error Redis answered, or when they could
    * not be sent or a reply was lost.
    */
   pipeline(key: string, commands: PipelineCommand[]): Promise<unknown[]>;
@@ -77,10 +76,12 @@ export function redisCommands(client: unknown): RedisCommands {
 }
 
 function ioRedisArgs(command: PipelineCommand): Array<string | number> {
+  if (command.name === 'WAIT') return ['wait', command.replicas, command.timeoutMs];
   return [command.name.toLowerCase(), command.script, command.keys.length, ...command.keys, ...command.args];
 }
 
 function queueNodeRedis(pipeline: NodeRedisPipelineLike, command: PipelineCommand): NodeRedisPipelineLike {
+  if (command.name === 'WAIT') return pipeline.wait(command.replicas, command.timeoutMs);
   const options = { keys: command.keys, arguments: command.args };
   return command.name === 'EVALSHA' ? pipeline.evalSha(command.script, options) : pipeline.eval(command.script, options);
 }
