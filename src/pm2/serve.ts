@@ -92,7 +92,7 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       void standBy();
     });
     const authority = new Authority({
-      upstream: defaultUpstream(options, logger, 'servePm2()'),
+      upstream: defaultUpstream(options, logger, 'servePm2()', false),
       electionTimeoutMs: options.electionTimeoutMs,
       logger,
     });
