@@ -17,4 +17,25 @@ export default defineConfig({
   splitting: true,
   shims: true,
   external: ['pm2', 'ioredis', 'redis'],
+  // esbuild renames what it must keep apart in a bundle (a class that refers to itself: `class _CronSchedule`, two
+  // functions of one name: `setRunCoordinator2`); keepNames gives each its own name back (`.name`).
+  keepNames: true,
+  esbuildOptions(options, { format }) {
+    // The CommonJS build is split like the ESM one (one copy of the code for every entry), so tsup turns esbuild's
+    // ESM chunks into CommonJS with sucrase, whose syntax transforms are not configurable: it lowers class fields by
+    // wrapping the class, `var X = (_class = class { ... }, _class)`, and the class is then named `_class`, in `.name`
+    // and in every stack frame (`_class7.invoke`); it also rewrites `?.` and `??` into helper calls. esbuild lowers
+    // these itself for this build (class fields keep their define semantics), so sucrase only converts the imports.
+    if (format === 'cjs') {
+      options.supported = {
+        ...options.supported,
+        'class-field': false,
+        'class-static-field': false,
+        'optional-chain': false,
+        'nullish-coalescing': false,
+        'logical-assignment': false,
+        'optional-catch-binding': false,
+      };
+    }
+  },
 });
