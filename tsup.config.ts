@@ -12,7 +12,10 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
+  // No source maps: they would point at src/, which is not shipped, and the CommonJS ones (merged through sucrase,
+  // below) also at this machine's dist/ and tsup's own shim file. The bundles are not minified and mark where each
+  // source file starts (`// src/tasks/inline-task.ts`), so stack frames into dist/ read well as they are.
+  sourcemap: false,
   target: 'node20',
   splitting: true,
   shims: true,
