@@ -10,7 +10,12 @@ export default defineConfig({
     daemon: 'src/background/daemon.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: {
+    // The declarations of pm2-arbiter (a program: no exports) came out as its shebang line alone, which TypeScript
+    // takes for a script, so `import('fleetcron/pm2-arbiter')` failed to type-check (TS2306, "is not a module"). An
+    // `export {}` at the end of every declaration file makes each a module; in the others it changes nothing.
+    footer: 'export {};',
+  },
   clean: true,
   // No source maps: they would point at src/, which is not shipped, and the CommonJS ones (merged through sucrase,
   // below) also at this machine's dist/ and tsup's own shim file. The bundles are not minified and mark where each
