@@ -200,9 +200,9 @@ function busRequest(packet: unknown): BusRequest | undefined {
 function processExit(packet: unknown): { pmId: Pm2ProcessId; cause: string } | undefined {
   if (typeof packet !== 'object' || packet === null) return undefined;
   const { event, process: sender } = packet as { event?: unknown; process?: { pm_id?: unknown } };
-  if (event !== 'exit' && event !== 'stop' && event !== 'delete') return undefined;
+  if (event !== 'exit') return undefined;
   const pmId = processId(sender?.pm_id);
-  return pmId === undefined ? undefined : { pmId, cause: `ended (PM2 event '${event}')` };
+  return pmId === undefined ? undefined : { pmId, cause: 'exited' };
 }
 
 /**
