@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolveRunCoordinator } from '../coordination/default.js';
+import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election } from '../coordination/election.js';
 import { isTracking } from '../coordination/tracking.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
@@ -144,7 +145,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     const waited = await this.jitter(delay);
     const unable = this.unableToRun(waited, latestStart);
     if (unable) {
-      if (coordinator) await this.giveBack(coordinator, key, slot, unable, timeout);
+      // The authority may wait for a late taker until the fire's deadline before it answers the release.
+      if (coordinator) await this.giveBack(coordinator, key, slot, unable, Math.max(timeout, slot + tolerance - Date.now() + timeout));
       return;
     }
     const tracking = coordinator && isTracking(coordinator) ? coordinator : undefined;
@@ -168,7 +170,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   /** Gives a won fire back; reports it when no other process took it over. */
   private async giveBack(coordinator: RunCoordinator, key: string, slot: number, unable: { cause: string; late: boolean }, timeout: number): Promise<void> {
     let handedOver = false;
-    if (isTracking(coordinator)) handedOver = await coordinator.release(key, unable.cause).catch(() => false);
+    if (isTracking(coordinator)) handedOver = await callBounded(() => coordinator.release(key, unable.cause), timeout, `release(${key})`).catch(() => false);
     else await complete(coordinator, key, timeout, this.logger);
     if (handedOver) return;
     if (unable.late) return this.reportMissed(slot);
