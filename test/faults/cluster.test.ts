@@ -20,7 +20,7 @@ afterEach(async () => {
 describe('fault-injection matrix, node:cluster', () => {
   it(`accounts for every fire of ${WORKERS} workers under SIGKILL, SIGSTOP, stop() and shutdown() at each phase`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fc-faults-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => (process.env.FAULTS_KEEP ? console.log(`records kept in ${dir}`) : rmSync(dir, { recursive: true, force: true })));
     const host = new Fixture('faults/cluster-host.ts', { REPORT_DIR: dir, WORKERS: String(WORKERS), FAULT_ROUNDS: process.env.FAULT_ROUNDS ?? '2' });
     cleanups.push(async () => {
       await host.stop();
