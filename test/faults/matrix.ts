@@ -63,7 +63,7 @@ export function account(records: Stored[], label: string): MatrixResult {
       fire(r.slot).reports.push({ pid: r.pid, type: 'skipped', error: r.error as string | undefined, valid: typeof r.error === 'string' && !r.error.startsWith('not an Error') });
     }
     if (r.type === 'missed') fire(r.slot).reports.push({ pid: r.pid, type: 'missed', valid: true });
-    if (r.type === 'lost') fire(r.slot).reports.push({ pid: r.pid, type: 'lost', error: r.error as string | undefined, valid: true });
+    if (r.type === 'lost') fire(r.slot).reports.push({ pid: r.pid, type: 'lost', error: r.error as string | undefined, valid: typeof r.error === 'string' && !r.error.startsWith('not an Error') });
   }
   const errors = records.filter((r) => r.file === 'authority' && r.type === 'log' && r.level === 'error').map((r) => String(r.text));
   for (const f of fires.values()) f.logged = errors.filter((text) => text.includes(TASK_NAME) && text.includes(f.slot));
@@ -169,7 +169,11 @@ function table(cases: CaseOutcome[], label: string): string {
     ].join(' ');
   });
   const header = `${'case'.padEnd(18)} armed struck winner victim elsewhere reported  BAD`;
-  return [`fault matrix, ${label}:`, header, ...rows].join('\n');
+  const { struck, afterAsking, won } = coverage(cases);
+  const legend =
+    `cases struck: ${struck.size}/${CASES.length}; faults struck after asking that hit the fire's winner: ${won}/${afterAsking}\n` +
+    `(victim/elsewhere: the fire ran on the victim / on another worker; reported: it ran nowhere, was reported by a process and logged by the authority; BAD: ran twice, or ran nowhere unreported or unlogged)`;
+  return [`fault matrix, ${label}:`, header, ...rows, legend].join('\n');
 }
 
 /** One line per faulted fire: what happened to it (for the failure output and the run log). */
@@ -181,4 +185,11 @@ export function details(result: MatrixResult): string {
       return `${c.slot} ${c.caseId.padEnd(18)} victim ${c.victim} ${c.triggered ? 'struck' : 'not struck'} won=${String(c.won)} (${c.wonHow}) ran=${c.ran}${f.runs.length ? `[${f.runs.join(',')}]` : ''} reports=[${reports}] logged=${f.logged.length}`;
     })
     .join('\n');
+}
+
+/** Which cases struck at least once, and how many faults struck after asking hit the fire's winner. */
+export function coverage(cases: CaseOutcome[]): { struck: Set<string>; afterAsking: number; won: number } {
+  const struckCases = cases.filter((c) => c.triggered);
+  const afterAsking = struckCases.filter((c) => c.phase !== 'before');
+  return { struck: new Set(struckCases.map((c) => c.caseId)), afterAsking: afterAsking.length, won: afterAsking.filter((c) => c.won === true).length };
 }
