@@ -153,6 +153,12 @@ export function account(records: Stored[], label: string): MatrixResult {
   return { planned, fires, cases, violations, observations, table: table(cases, label) };
 }
 
+/** The case's fire broke the contract: ran twice; ran nowhere, unreported or unlogged; its winner was killed mid-run unlogged. */
+function bad(o: CaseOutcome): boolean {
+  const accounted = o.fire.reports.some((r) => r.valid) && o.fire.logged.length > 0;
+  return o.ran === 'twice' || (o.ran === 'nowhere' && !accounted) || (o.fault === 'sigkill' && o.phase === 'running' && o.triggered && o.fire.logged.length === 0);
+}
+
 function table(cases: CaseOutcome[], label: string): string {
   const rows = CASES.map((c) => {
     const of = cases.filter((o) => o.caseId === c.id);
@@ -165,14 +171,14 @@ function table(cases: CaseOutcome[], label: string): string {
       String(count((o) => o.ran === 'victim')).padStart(6),
       String(count((o) => o.ran === 'elsewhere')).padStart(9),
       String(count((o) => o.ran === 'nowhere' && o.fire.reports.some((r) => r.valid) && o.fire.logged.length > 0)).padStart(8),
-      String(count((o) => o.ran === 'twice' || (o.ran === 'nowhere' && !(o.fire.reports.some((r) => r.valid) && o.fire.logged.length > 0)))).padStart(5),
+      String(count(bad)).padStart(5),
     ].join(' ');
   });
   const header = `${'case'.padEnd(18)} armed struck winner victim elsewhere reported  BAD`;
   const { struck, afterAsking, won } = coverage(cases);
   const legend =
     `cases struck: ${struck.size}/${CASES.length}; faults struck after asking that hit the fire's winner: ${won}/${afterAsking}\n` +
-    `(victim/elsewhere: the fire ran on the victim / on another worker; reported: it ran nowhere, was reported by a process and logged by the authority; BAD: ran twice, or ran nowhere unreported or unlogged)`;
+    `(victim/elsewhere: the fire ran on the victim / on another worker; reported: it ran nowhere, was reported by a process and logged by the authority; BAD: ran twice, ran nowhere unreported or unlogged, or its winner was SIGKILLed mid-run and the authority logged nothing)`;
   return [`fault matrix, ${label}:`, header, ...rows, legend].join('\n');
 }
 
