@@ -18,7 +18,9 @@ export type TaskEvent =
   | 'execution:missed'
   | 'execution:overlap'
   | 'execution:maxReached'
-  | 'execution:skipped';
+  | 'execution:skipped'
+  /** fleetcron: a fire this process lost to another ran nowhere after all (its winner stopped or died); `error` says why. */
+  | 'execution:lost';
 
 export interface Logger {
   info(message: string): void;
@@ -51,6 +53,7 @@ export interface TaskContext {
   execution?: Execution;
   triggeredAt: Date;
   reason?: SkipReason;
+  /** `task:failed`; and, on `execution:skipped` (`coordinator-error`) and `execution:lost`, the cause. */
   error?: Error;
 }
 

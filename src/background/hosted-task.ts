@@ -1,4 +1,5 @@
 import type { ParentChannel } from '../ipc/client.js';
+import { slotOfKey } from '../ipc/protocol.js';
 import { InlineScheduledTask } from '../tasks/inline-task.js';
 import type { Logger, RunCoordinator, TaskContext, TaskEvent, TaskFn } from '../types.js';
 import { toThrown, type Thrown } from './error-wire.js';
@@ -7,15 +8,15 @@ import type { HostedOptions, LogLevel, Notice, SessionId, WireContext } from './
 /** Everything an inline task emits (it never emits `task:failed`; the parent does, when a daemon dies). */
 const FORWARDED: TaskEvent[] = [
   'task:started', 'task:stopped', 'task:destroyed', 'execution:started', 'execution:finished', 'execution:failed',
-  'execution:missed', 'execution:overlap', 'execution:maxReached', 'execution:skipped',
+  'execution:missed', 'execution:overlap', 'execution:maxReached', 'execution:skipped', 'execution:lost',
 ];
 
 export interface HostedDeps {
   notify(notice: Notice): void;
   /** Ends the session in the host once the task is stopped and settled. */
   release(session: SessionId): void;
-  /** The election channel of a distributed task, and the coordinator to put on it. */
-  coordinator(channel: ParentChannel, logger: Logger): RunCoordinator;
+  /** The election channel of a distributed task, and the coordinator to put on it; `onLost` reports a lost fire. */
+  coordinator(channel: ParentChannel, logger: Logger, onLost: (key: string, cause: string) => void): RunCoordinator;
   channel(session: SessionId): ParentChannel & { close(): void };
 }
 
@@ -39,7 +40,10 @@ export class HostedTask {
   ) {
     const logger = this.forwardingLogger();
     this.channel = options.distributed ? deps.channel(session) : undefined;
-    const runCoordinator = this.channel && deps.coordinator(this.channel, logger);
+    const runCoordinator = this.channel && deps.coordinator(this.channel, logger, (key, cause) => {
+      const slot = slotOfKey(key);
+      if (slot !== undefined) this.task.reportLost(slot, cause);
+    });
     this.task = new InlineScheduledTask(pattern, fn, { ...options, logger, runCoordinator });
     for (const event of FORWARDED) this.task.on(event, (context) => this.forward(event, context));
   }
@@ -97,6 +101,7 @@ export class HostedTask {
 function toWireContext(context: TaskContext): WireContext {
   const wire: WireContext = { date: context.date, dateLocalIso: context.dateLocalIso, triggeredAt: context.triggeredAt };
   if (context.reason) wire.reason = context.reason;
+  if (context.error) wire.error = toThrown(context.error);
   const execution = context.execution;
   if (execution) {
     wire.execution = { id: execution.id, reason: execution.reason, startedAt: execution.startedAt, finishedAt: execution.finishedAt };

@@ -43,6 +43,8 @@ export interface WireContext {
   dateLocalIso: string;
   triggeredAt: Date;
   reason?: SkipReason;
+  /** The cause of a skip or a lost fire. */
+  error?: Thrown;
   execution?: WireExecution;
 }
 

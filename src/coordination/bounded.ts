@@ -1,11 +1,14 @@
 /**
  * Runs a coordinator call that may be synchronous, asynchronous, throwing or hung, and settles within
- * `timeoutMs`: a throw becomes a rejection, silence becomes a timeout error. The timer never keeps the
- * process alive.
+ * `timeoutMs`: a throw becomes a rejection, silence becomes a timeout error (after `onTimeout`). The timer never
+ * keeps the process alive.
  */
-export function callBounded<T>(call: () => T | Promise<T>, timeoutMs: number, what: string): Promise<T> {
+export function callBounded<T>(call: () => T | Promise<T>, timeoutMs: number, what: string, onTimeout?: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(`${what} did not settle within ${timeoutMs} ms`));
+    }, timeoutMs);
     timer.unref();
     const settle = <V>(fn: (value: V) => void) => (value: V) => {
       clearTimeout(timer);

@@ -15,9 +15,9 @@ export function getRunCoordinator(): RunCoordinator | undefined {
 
 /**
  * The coordinator of a distributed task: its own; else its host's authority (so the workers of a host cost one
- * upstream call per fire, whatever each of them set process-wide); else the process-wide one; else the env-var
- * designated runner.
+ * upstream call per fire, whatever each of them set process-wide), unless the parent never identified itself as
+ * one and a process-wide coordinator is set; else the process-wide one; else the env-var designated runner.
  */
 export function resolveRunCoordinator(perTask: RunCoordinator | undefined): RunCoordinator {
-  return perTask ?? hostCoordinator() ?? globalCoordinator ?? new EnvVarRunCoordinator();
+  return perTask ?? hostCoordinator(globalCoordinator) ?? globalCoordinator ?? new EnvVarRunCoordinator();
 }

@@ -1,49 +1,84 @@
 import { randomUUID } from 'node:crypto';
-import { ClaimTable } from '../coordination/claim-table.js';
 import { complete, elect, type Election as Outcome } from '../coordination/election.js';
 import { EnvVarRunCoordinator } from '../coordination/env-var.js';
 import { MemoryRunCoordinator } from '../coordination/memory.js';
-import { silentLogger } from '../logger.js';
-import type { RunCoordinator } from '../types.js';
-import { parseRequest, PROTOCOL, VERSION, type Election, type ErrorCode, type Reply } from './protocol.js';
+import { isTracking } from '../coordination/tracking.js';
+import { globalLogger, silentLogger } from '../logger.js';
+import type { Logger, RunCoordinator } from '../types.js';
+import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host-fire.js';
+import { parseRequest, PROTOCOL, VERSION, type Election, type ErrorCode, type LostNotice, type Reply } from './protocol.js';
+
+export type { PeerId, Verdict } from './host-fire.js';
+
+/** A process that asks this authority, as its transport knows it. */
+export interface Peer {
+  /** Unique among the live peers of this authority. */
+  readonly id: PeerId;
+  /** Delivers an unsolicited notice; a peer that cannot take any is simply not told. */
+  notify?(notice: LostNotice): void;
+}
 
 export interface AuthorityOptions {
-  /** Where the host's winner is confirmed (Redis, env-var runner, …); none means host-local election. */
+  /** Where the host's winner is confirmed (Redis, env-var runner, the authority above, …); none means host-local election. */
   upstream?: RunCoordinator;
   /** Bound on each upstream call. */
   electionTimeoutMs?: number;
+  /** Where a fire that ran nowhere, or whose run was lost, is reported (one error line per fire). */
+  logger?: Logger;
+  /** The longest lease (`ttlMs`) a request may ask for. Default 24 h. */
+  maxLeaseMs?: number;
+  /** How many fires the authority follows at once; past it, new fires are refused. Default 100 000. */
+  maxFires?: number;
   now?: () => number;
 }
 
-/** What one requester is told about one fire. */
-type Verdict = { elected: boolean } | { error: string };
-
 const DEFAULT_ELECTION_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_LEASE_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_MAX_FIRES = 100_000;
+/** A held answer never waits longer than this, whatever the requester says. */
+const MAX_WAIT_MS = 60_000;
+/** Scope and key are joined with a control character, which distributed task names may not contain. */
+export const SCOPE_SEPARATOR = '\u001f';
 
 /**
  * Decides elections for every process that asks it — the workers of a host, a daemon's parent — whatever the
- * transport. The first request for a fire wins the host-local claim and only that one goes upstream, so N workers
- * cost one upstream call per fire; the others learn the outcome of that call. A claim outlives its run.
- * Upstream failures are not logged here but sent, with their cause, to each requester, which logs its skipped fire
- * once: one line per task and fire, wherever the task lives.
+ * transport, and follows each fire it granted until its holder has started and ended it (DESIGN §8, at the host).
+ * The first request for a fire holds it and only that one goes upstream, so N workers cost one upstream call per
+ * fire. The others' answers wait until the holder has started (they lost), or has given the fire up — stopped,
+ * shut down, past its limit, too late, exited, unreachable — in which case the first of them still within its
+ * tolerance runs it instead. A fire nobody can take is reported: each asker hears of it, and this authority logs
+ * one error naming the fire and the cause. A fire's record outlives its run, so a late request still loses.
  */
 export class Authority {
   readonly id = randomUUID();
   private readonly startedAt: number;
-  private readonly claims = new ClaimTable<Promise<Outcome>>();
+  private readonly fires = new Map<string, HostFire>();
+  private readonly peers = new Map<PeerId, Peer>();
+  private sweepAt = 64;
   private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly maxLeaseMs: number;
+  private readonly maxFires: number;
   /** Without a shared upstream, a fire planned before this authority existed may already have a winner. */
   private readonly remembersNothing: boolean;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => Date.now());
     this.startedAt = this.now();
+    this.logger = options.logger ?? globalLogger;
+    this.maxLeaseMs = options.maxLeaseMs ?? DEFAULT_MAX_LEASE_MS;
+    this.maxFires = options.maxFires ?? DEFAULT_MAX_FIRES;
     const { upstream } = options;
     this.remembersNothing = !upstream || upstream instanceof EnvVarRunCoordinator || upstream instanceof MemoryRunCoordinator;
   }
 
-  /** Answers one request (the `data` of a fleetcron message); undefined when there is nobody to answer. */
-  async handle(data: Record<string, unknown>, scope = ''): Promise<Reply | undefined> {
+  /** How many fires are followed now. */
+  get size(): number {
+    return this.fires.size;
+  }
+
+  /** Answers one request (the `data` of a fleetcron message) of `peer`; undefined when there is nobody to answer. */
+  async handle(data: Record<string, unknown>, peer: Peer, scope = ''): Promise<Reply | undefined> {
     const id = typeof data.id === 'string' ? data.id : undefined;
     const parsed = parseRequest(data);
     if (!parsed.ok) return id === undefined ? undefined : this.reply(id, { code: parsed.code, message: parsed.message });
@@ -51,67 +86,191 @@ export class Authority {
     switch (request.kind) {
       case 'hello':
         return this.reply(request.id);
-      case 'complete': {
-        const failure = await this.complete(request, scope);
-        return failure === undefined ? this.reply(request.id) : this.reply(request.id, { code: 'coordinator-error', message: `the upstream onComplete failed: ${describe(failure)}` });
-      }
       case 'elect': {
-        const verdict = await this.elect(request, scope);
+        const verdict = await this.elect(request, peer, scope);
         if ('error' in verdict) return this.reply(request.id, { code: 'coordinator-error', message: verdict.error });
-        const reply = this.reply(request.id, undefined, verdict.elected);
-        // Spares the winner a round trip per fire when nobody upstream listens for completion.
-        if (verdict.elected && this.options.upstream?.onComplete) reply.complete = true;
-        return reply;
+        return this.reply(request.id, undefined, { elected: verdict.elected });
+      }
+      case 'started':
+        this.started(request.key, peer, scope);
+        return this.reply(request.id);
+      case 'release':
+        return this.reply(request.id, undefined, { handedOver: await this.release(request.key, request.cause, peer, scope) });
+      case 'complete': {
+        const failure = await this.complete(request.key, peer, scope);
+        return failure === undefined ? this.reply(request.id) : this.reply(request.id, { code: 'coordinator-error', message: `the upstream onComplete failed: ${describe(failure)}` });
       }
     }
   }
 
-  /** Elects for a request from this very process (tasks living beside the authority). */
-  elect({ key, ttlMs, slot }: Election, scope = ''): Promise<Verdict> {
+  /** Who runs fire `key`: `peer`, or another process; resolves once that is known for `peer`. */
+  elect({ key, ttlMs, slot, deadline, waitMs }: Election, peer: Peer, scope = ''): Promise<Verdict> {
     const now = this.now();
+    if (ttlMs > this.maxLeaseMs) {
+      return Promise.resolve({ error: `fire ${key} asks for a lease of ${ttlMs} ms; this authority accepts at most ${this.maxLeaseMs} ms (maxLeaseMs)` });
+    }
     if (this.remembersNothing && slot !== undefined && slot < this.startedAt) {
       return Promise.resolve({
         error: `fire ${key} was planned before this authority started (${new Date(this.startedAt).toISOString()}); a previous authority may have elected it`,
       });
     }
-    const claimKey = scope ? `${scope}\n${key}` : key;
-    const claim = this.claims.claim(claimKey, ttlMs, now, () => this.upstreamElection(scope ? `${scope}:${key}` : key, ttlMs));
-    if (claim.won) return claim.value.then(toVerdict);
-    // Lost the host-local claim: not elected, unless the winner could not be confirmed either.
-    return claim.value.then((election) => (isError(election) ? toVerdict(election) : { elected: false }));
+    this.peers.set(peer.id, peer);
+    const fireDeadline = Math.min(deadline ?? now, now + this.maxLeaseMs);
+    const wait = Math.min(Math.max(waitMs ?? 0, 0), MAX_WAIT_MS);
+    const id = scopedKey(scope, key);
+    let fire = this.fires.get(id);
+    if (fire?.forgettable(now)) {
+      this.fires.delete(id);
+      fire = undefined;
+    }
+    return new Promise<Verdict>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let answered = false;
+      const ask: Ask = {
+        peer: peer.id,
+        deadline: fireDeadline,
+        answer: (verdict) => {
+          answered = true;
+          clearTimeout(timer);
+          resolve(verdict);
+        },
+      };
+      if (!fire) {
+        if (!this.roomFor(now)) {
+          resolve({ error: `this authority already follows ${this.fires.size} fires (maxFires ${this.maxFires}); fire ${key} is refused` });
+          return;
+        }
+        this.open(id, key, scope, ask, Math.max(now + ttlMs, fireDeadline + wait), { slot, deadline, waitMs }, ttlMs);
+        return;
+      }
+      const current = fire;
+      current.ask(ask, now);
+      if (answered) return;
+      timer = setTimeout(() => current.holdExpired(ask), Math.max(0, Math.min(fireDeadline, now + wait) - now));
+      timer.unref();
+    });
+  }
+
+  /** The holder of fire `key` has started its run. */
+  started(key: string, peer: Peer, scope = ''): void {
+    const fire = this.fires.get(scopedKey(scope, key));
+    if (!fire?.started(peer.id)) return;
+    const { upstream } = this.options;
+    if (upstream && isTracking(upstream)) upstream.started(scopedKey(scope, key));
+  }
+
+  /** The holder of fire `key` cannot run it; resolves true when another process took it over. */
+  release(key: string, cause: string, peer: Peer, scope = ''): Promise<boolean> {
+    const fire = this.fires.get(scopedKey(scope, key));
+    if (!fire) return Promise.resolve(false);
+    return new Promise<boolean>((settle) => this.giveUp(fire, scopedKey(scope, key), peer.id, cause, settle));
   }
 
   /** Passes a fire's completion upstream; resolves with the upstream's error, if it failed. */
-  async complete({ key }: { key: string }, scope = ''): Promise<unknown> {
+  async complete(key: string, peer: Peer, scope = ''): Promise<unknown> {
+    this.fires.get(scopedKey(scope, key))?.ended(peer.id);
     const { upstream } = this.options;
     if (!upstream) return undefined;
-    return complete(upstream, scope ? `${scope}:${key}` : key, this.timeout(), silentLogger);
+    return complete(upstream, scopedKey(scope, key), this.timeout(), silentLogger);
   }
 
-  private upstreamElection(key: string, ttlMs: number): Promise<Outcome> {
+  /** `peer` exited, disconnected or could not be reached: the fires it held before running them are handed on. */
+  peerGone(peerId: PeerId, cause: string): void {
+    if (!this.peers.delete(peerId)) return;
+    for (const [id, fire] of this.fires) {
+      const outcome = fire.gone(peerId, cause);
+      if (outcome === 'release') this.giveUp(fire, id, peerId, cause, () => undefined);
+      else if (outcome) {
+        this.report(fire, outcome.loss);
+        const { upstream } = this.options;
+        if (upstream) void complete(upstream, id, this.timeout(), silentLogger);
+      }
+    }
+  }
+
+  private open(id: string, key: string, scope: string, first: Ask, expiresAt: number, fireInfo: Omit<Election, 'key' | 'ttlMs'>, ttlMs: number): void {
+    const fire = new HostFire(key, scope ? `${key} (${scope})` : key, first, expiresAt);
+    this.fires.set(id, fire);
+    const waitMs = fireInfo.waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(fireInfo.waitMs, 1));
+    this.upstreamElection(id, ttlMs, waitMs, fireInfo).then((outcome) => {
+      fire.decide(toVerdict(outcome));
+      if (fire.state === 'granted' && fire.goneWhileElecting !== undefined) this.giveUp(fire, id, fire.holder, fire.goneWhileElecting, () => undefined);
+    });
+  }
+
+  /**
+   * The holder gives fire `id` up. A waiting asker of this host takes it, else the upstream is asked to hand it
+   * on when it can, else it waits for a late asker until the holder's deadline; then it is lost.
+   */
+  private giveUp(fire: HostFire, id: string, peer: PeerId, cause: string, settle: (handedOver: boolean) => void): void {
+    const { upstream } = this.options;
+    const tracking = upstream && isTracking(upstream) ? upstream : undefined;
+    const previous = fire.holder;
+    const result = fire.release(peer, cause, this.now(), !tracking, settle);
+    if (result === 'not-held') return settle(false);
+    if (result === 'handed-over') {
+      this.logger.info(`fleetcron: fire ${fire.label} handed over from ${previous} to ${fire.holder}: ${cause}`);
+      return;
+    }
+    if (tracking) {
+      tracking.release(id, cause).then(
+        (handedOn) => (handedOn ? fire.handedOn() : this.lose(fire)),
+        () => this.lose(fire),
+      );
+      return;
+    }
+    const timer = setTimeout(() => this.lose(fire), Math.max(0, fire.orphanDeadline - this.now()));
+    timer.unref();
+  }
+
+  private lose(fire: HostFire): void {
+    const loss = fire.lose();
+    if (loss) this.report(fire, loss);
+  }
+
+  /** One error line per lost fire, and a notice to every process that was told the fire was not its own. */
+  private report(fire: HostFire, loss: Loss): void {
+    this.logger.error(
+      loss.ran
+        ? `fleetcron: the run of fire ${fire.label} was lost: ${fire.holder} ${loss.cause} before it ended`
+        : `fleetcron: fire ${fire.label} was not run: ${loss.cause}; no other process could take it within its tolerance`,
+    );
+    const notice: LostNotice = { proto: PROTOCOL, v: VERSION, kind: 'lost', key: fire.key, cause: loss.ran ? `${fire.holder} ${loss.cause} while running it` : loss.cause };
+    for (const peerId of loss.told) this.peers.get(peerId)?.notify?.(notice);
+  }
+
+  private roomFor(now: number): boolean {
+    if (this.fires.size < this.sweepAt && this.fires.size < this.maxFires) return true;
+    for (const [id, fire] of this.fires) if (fire.forgettable(now)) this.fires.delete(id);
+    this.sweepAt = Math.max(64, this.fires.size * 2);
+    return this.fires.size < this.maxFires;
+  }
+
+  private upstreamElection(key: string, ttlMs: number, timeoutMs: number, fire: Omit<Election, 'key' | 'ttlMs'>): Promise<Outcome> {
     const { upstream } = this.options;
     if (!upstream) return Promise.resolve({ elected: true });
-    return elect(upstream, key, ttlMs, this.timeout(), silentLogger);
+    // The upstream may tell this process later that the fire ran nowhere, while the fire could still have started.
+    return elect(upstream, key, ttlMs, timeoutMs, silentLogger, { ...fire, watchUntil: (fire.deadline ?? this.now()) + timeoutMs });
   }
 
   private timeout(): number {
     return this.options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
   }
 
-  private reply(id: string, error?: { code: ErrorCode; message: string }, elected?: boolean): Reply {
-    const reply: Reply = { proto: PROTOCOL, v: VERSION, kind: 'reply', id, ok: error === undefined, authority: { id: this.id, pid: process.pid } };
-    if (elected !== undefined) reply.elected = elected;
+  private reply(id: string, error?: { code: ErrorCode; message: string }, fields?: Pick<Reply, 'elected' | 'handedOver'>): Reply {
+    const reply: Reply = { proto: PROTOCOL, v: VERSION, kind: 'reply', id, ok: error === undefined, authority: { id: this.id, pid: process.pid }, ...fields };
     if (error) reply.error = error;
     return reply;
   }
 }
 
-function isError(election: Outcome): election is Extract<Outcome, { reason: 'coordinator-error' }> {
-  return !election.elected && election.reason === 'coordinator-error';
+/** The key a scoped request is known by, here and upstream: unambiguous, since names hold no control character. */
+export function scopedKey(scope: string, key: string): string {
+  return scope ? `${scope}${SCOPE_SEPARATOR}${key}` : key;
 }
 
 function toVerdict(election: Outcome): Verdict {
-  if (isError(election)) return { error: `the upstream coordinator failed: ${describe(election.error)}` };
+  if (!election.elected && election.reason === 'coordinator-error') return { error: `the upstream coordinator failed: ${describe(election.error)}` };
   return { elected: election.elected };
 }
 

@@ -1,5 +1,8 @@
-import type { Logger, RunCoordinator } from '../types.js';
-import { envelope, openEnvelope, parseReply, PROTOCOL, RequestIds, slotOfKey, VERSION, type Reply, type Request, type RequestBody } from './protocol.js';
+import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
+import type { Logger } from '../types.js';
+import {
+  envelope, openEnvelope, parseLostNotice, parseReply, PROTOCOL, RequestIds, slotOfKey, VERSION, type Reply, type Request, type RequestBody,
+} from './protocol.js';
 
 /** The IPC channel to the parent: `process` in a worker, PM2 instance or daemon. */
 export interface ParentChannel {
@@ -16,8 +19,9 @@ export interface ClientOptions {
   missing: string;
   logger: Logger;
   /**
-   * How long an election waits for its reply. Longer than the authority's own bound on its upstream (5 s), so a
-   * slow upstream is reported by the authority rather than taken for a silent authority.
+   * How long a request waits for its reply at most (a task stops waiting for its election sooner). Longer than
+   * the authority's own bound on its upstream (5 s), so a slow upstream is reported by the authority rather than
+   * taken for a silent authority.
    */
   requestTimeoutMs?: number;
   /** How long a hello waits: the authority answers it at once. */
@@ -26,6 +30,8 @@ export interface ClientOptions {
   reprobeMs?: number;
   /** How long the authority may stay silent before the warning (it may be starting up beside this process). */
   warnAfterMs?: number;
+  /** A fire this process lost ran nowhere after all (its winner stopped or died): the task reports it. */
+  onLost?(key: string, cause: string): void;
   now?: () => number;
 }
 
@@ -33,27 +39,45 @@ interface Pending {
   resolve(reply: Reply): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** An election whose caller stopped waiting: a late win is given back. */
+  abandonedKey?: string;
 }
 
-type State = 'up' | 'probing' | 'down' | 'closed';
+/**
+ * - `unverified`: the parent has never answered; nothing but hellos is sent until it does;
+ * - `up`: it answers;
+ * - `down`: it answered once, and a request went unanswered since (restarting, say): elections still go to it,
+ *   and hellos ask whether it is back;
+ * - `closed`: the channel is gone.
+ */
+type State = 'unverified' | 'up' | 'down' | 'closed';
+
+/** How long a lost fire may still be reported after the moment its winner had to start it. */
+const LOST_WATCH_GRACE_MS = 1000;
 
 /**
- * A RunCoordinator that asks the authority at the other end of the parent channel. It never talks election to a
- * parent that has not identified itself; when the authority is silent it fails fast (one warning) and asks again
- * every `reprobeMs`, instead of paying the full timeout on every fire.
+ * A coordinator that asks the authority at the other end of the parent channel and follows each fire it wins:
+ * it says when the run starts, ends, or cannot happen (so another process of the host takes it over). It never
+ * talks election to a parent that has not identified itself. While the authority is silent it asks again every
+ * `reprobeMs`, and a fire waits for that check rather than failing at once.
  */
-export class AuthorityClient implements RunCoordinator {
+export class AuthorityClient implements TrackingCoordinator {
   private state: State;
   private probe: Promise<boolean> | undefined;
-  private lastProbeAt = -Infinity;
-  private silentSince = 0;
+  private probeSentAt = 0;
+  private reprobeTimer: NodeJS.Timeout | undefined;
+  private silentSince: number;
   private warned = false;
   private closedReason = '';
   /** Replies matched so far; a request that times out after a later one was answered was lost, not unanswered. */
   private answers = 0;
   private readonly pending = new Map<string, Pending>();
-  /** Fires this process won whose completion the authority wants to hear about. */
-  private readonly toComplete = new Set<string>();
+  /** Fires this process won and has not ended or given up yet. */
+  private readonly won = new Set<string>();
+  /** Fires this process lost, until when a notice that they ran nowhere is still taken. */
+  private readonly watching = new Map<string, number>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private listening = false;
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
   private readonly probeTimeoutMs: number;
@@ -71,68 +95,125 @@ export class AuthorityClient implements RunCoordinator {
     this.warnAfterMs = options.warnAfterMs ?? 5000;
     this.now = options.now ?? (() => Date.now());
     this.silentSince = this.now();
-    this.state = options.verified ? 'up' : 'probing';
+    this.state = options.verified ? 'up' : 'unverified';
     channel.once('disconnect', () => this.close('the IPC channel to the authority is closed'));
-    if (!options.verified) this.startProbe();
+    if (!options.verified) this.checkNow();
   }
 
-  async shouldRun(key: string, ttlMs: number): Promise<boolean> {
-    await this.ready();
-    const reply = await this.request({ kind: 'elect', key, ttlMs, slot: slotOfKey(key) });
-    if (reply.elected === true && reply.complete === true) this.toComplete.add(key);
-    return reply.elected === true;
+  /** How many fires this process won and has not ended or given up (for tests: nothing leaks). */
+  get open(): number {
+    return this.won.size;
+  }
+
+  async shouldRun(key: string, ttlMs: number, fire: FireAsk = {}): Promise<boolean> {
+    await this.ready(fire.signal);
+    const { slot = slotOfKey(key), deadline, waitMs, signal } = fire;
+    const reply = await this.request({ kind: 'elect', key, ttlMs, slot, deadline, waitMs }, this.timeoutMs, signal, key);
+    if (reply.elected === true) {
+      this.won.add(key);
+      return true;
+    }
+    if (fire.watchUntil !== undefined) this.watch(key, fire.watchUntil + LOST_WATCH_GRACE_MS);
+    return false;
+  }
+
+  started(key: string): void {
+    if (this.won.has(key)) this.send({ kind: 'started', key });
+  }
+
+  async release(key: string, cause: string): Promise<boolean> {
+    if (!this.won.delete(key)) return false;
+    const reply = await this.request({ kind: 'release', key, cause });
+    return reply.handedOver === true;
   }
 
   async onComplete(key: string): Promise<void> {
-    if (!this.toComplete.delete(key) || this.state !== 'up') return;
+    if (!this.won.delete(key)) return;
     await this.request({ kind: 'complete', key });
   }
 
-  private async ready(): Promise<void> {
-    if (this.state === 'probing' && (await this.probe)) return;
-    if (this.state === 'up') return;
-    if (this.state === 'closed') throw new Error(`fleetcron authority unavailable: ${this.closedReason}`);
-    const now = this.now();
-    if (now - this.lastProbeAt >= this.reprobeMs) this.startProbe();
-    if (!this.warned && now - this.silentSince >= this.warnAfterMs) {
+  /** Waits until the authority answers: at once when it does, else for a check (bounded by the caller's wait). */
+  private async ready(signal: AbortSignal | undefined): Promise<void> {
+    if (this.state === 'up' || this.state === 'down') return;
+    while (this.state === 'unverified') {
+      const probe = this.probe ?? this.checkNow();
+      const sentAt = this.probeSentAt;
+      if (await probe) return;
+      // Another check at once, while the caller still waits, unless this one failed without waiting (no channel).
+      if (signal?.aborted !== false || this.now() - sentAt < this.probeTimeoutMs / 2) break;
+    }
+    const state = this.current();
+    if (state === 'closed') throw new Error(`fleetcron authority unavailable: ${this.closedReason}`);
+    if (state === 'up') return;
+    const silentMs = this.now() - this.silentSince;
+    if (!this.warned && silentMs >= this.warnAfterMs) {
       this.warned = true;
       this.options.logger.warn(
-        `no fleetcron authority has answered for ${Math.round((now - this.silentSince) / 1000)} s: ${this.options.missing}. ` +
+        `no fleetcron authority has answered for ${Math.round(silentMs / 1000)} s: ${this.options.missing}. ` +
           `Distributed fires are skipped (coordinator-error) until it answers; asking again every ${this.reprobeMs} ms.`,
       );
     }
     throw new Error(`no fleetcron authority is answering; ${this.options.missing}`);
   }
 
-  private startProbe(): void {
-    this.lastProbeAt = this.now();
-    this.probe = this.request({ kind: 'hello' }, this.probeTimeoutMs).then(
-      () => {
-        if (this.state === 'closed') return false;
-        if (this.warned) this.options.logger.info('fleetcron authority is answering again; distributed fires are elected again');
-        this.warned = false;
-        this.state = 'up';
-        return true;
-      },
+  /** The state, read afresh after an await (the compiler would keep it narrowed). */
+  private current(): State {
+    return this.state;
+  }
+
+  /** Sends a hello now; while nobody answers, another follows every `reprobeMs`. */
+  private checkNow(): Promise<boolean> {
+    clearTimeout(this.reprobeTimer);
+    this.probeSentAt = this.now();
+    const probe = this.request({ kind: 'hello' }, this.probeTimeoutMs).then(
+      () => true,
       () => false,
     );
+    this.probe = probe;
+    void probe.then((answered) => {
+      if (this.probe === probe) this.probe = undefined;
+      if (!answered && (this.state === 'unverified' || this.state === 'down')) {
+        this.reprobeTimer = setTimeout(() => this.checkNow(), this.reprobeMs);
+        this.reprobeTimer.unref();
+      }
+    });
+    return probe;
+  }
+
+  private answered(): void {
+    this.answers++;
+    if (this.state !== 'unverified' && this.state !== 'down') return;
+    if (this.warned) this.options.logger.info('fleetcron authority is answering again; distributed fires are elected again');
+    this.warned = false;
+    this.state = 'up';
+    clearTimeout(this.reprobeTimer);
   }
 
   private markDown(): void {
-    if (this.state === 'closed' || this.state === 'down') return;
+    if (this.state !== 'up') return;
     this.state = 'down';
     this.silentSince = this.now();
+    this.checkNow();
   }
 
   private close(reason: string): void {
     this.state = 'closed';
     this.closedReason = reason;
+    clearTimeout(this.reprobeTimer);
+    clearTimeout(this.watchTimer);
+    this.watching.clear();
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(new Error(`fleetcron authority unavailable: ${reason}`));
   }
 
-  private request(body: RequestBody, timeoutMs = this.timeoutMs): Promise<Reply> {
+  /** A request whose reply nobody waits for (`started`): its failure changes nothing. */
+  private send(body: RequestBody): void {
+    this.request(body).catch(() => undefined);
+  }
+
+  private request(body: RequestBody, timeoutMs = this.timeoutMs, signal?: AbortSignal, electionKey?: string): Promise<Reply> {
     const send = this.channel.send;
     if (this.state === 'closed' || !send) return Promise.reject(new Error(`fleetcron authority unavailable: ${this.closedReason || 'no IPC channel'}`));
+    if (signal?.aborted) return Promise.reject(new Error('the task stopped waiting for its election'));
     const id = this.ids.next();
     const data: Request = { proto: PROTOCOL, v: VERSION, id, ...body };
     const answersBefore = this.answers;
@@ -143,9 +224,16 @@ export class AuthorityClient implements RunCoordinator {
         if (this.answers === answersBefore) this.markDown();
       }, timeoutMs);
       timer.unref();
-      const pending: Pending = { resolve, reject, timer };
-      if (this.pending.size === 0) this.channel.on('message', this.onMessage);
-      this.pending.set(id, pending);
+      this.pending.set(id, { resolve, reject, timer });
+      this.listen();
+      signal?.addEventListener('abort', () => {
+        const pending = this.pending.get(id);
+        if (!pending || electionKey === undefined) return;
+        // Kept until its timeout: a win that arrives now is given back rather than left to nobody.
+        pending.abandonedKey = electionKey;
+        pending.resolve = () => undefined;
+        reject(new Error('the task stopped waiting for its election'));
+      }, { once: true });
       try {
         send.call(this.channel, envelope(data), (error) => {
           if (error) this.take(id)?.reject(new Error(`fleetcron authority unreachable: ${error.message}`));
@@ -156,25 +244,67 @@ export class AuthorityClient implements RunCoordinator {
     });
   }
 
-  /** Removes a pending request, if it still waits, and stops listening when none is left. */
+  /** Removes a pending request, if it still waits. */
   private take(id: string): Pending | undefined {
     const pending = this.pending.get(id);
     if (!pending) return undefined;
     clearTimeout(pending.timer);
     this.pending.delete(id);
-    // Listening only while a request waits keeps the IPC channel from holding the process open.
-    if (this.pending.size === 0) this.channel.off('message', this.onMessage);
+    this.listen();
     return pending;
+  }
+
+  private watch(key: string, until: number): void {
+    this.watching.set(key, until);
+    this.listen();
+    if (this.watchTimer === undefined) this.armWatchSweep();
+  }
+
+  private armWatchSweep(): void {
+    let next = Infinity;
+    for (const until of this.watching.values()) next = Math.min(next, until);
+    if (next === Infinity) {
+      this.watchTimer = undefined;
+      return;
+    }
+    this.watchTimer = setTimeout(() => {
+      const now = this.now();
+      for (const [key, until] of this.watching) if (until <= now) this.watching.delete(key);
+      this.listen();
+      this.armWatchSweep();
+    }, Math.max(0, next - this.now()));
+    this.watchTimer.unref();
+  }
+
+  /** Listens only while a request waits or a lost fire may be reported, so the channel never holds the process open. */
+  private listen(): void {
+    const wanted = this.pending.size > 0 || this.watching.size > 0;
+    if (wanted === this.listening) return;
+    this.listening = wanted;
+    if (wanted) this.channel.on('message', this.onMessage);
+    else this.channel.off('message', this.onMessage);
   }
 
   private readonly onMessage = (message: unknown): void => {
     const data = openEnvelope(message);
-    const reply = data && parseReply(data);
+    if (!data) return;
+    const lost = parseLostNotice(data);
+    if (lost) {
+      if (!this.watching.delete(lost.key)) return;
+      this.listen();
+      this.options.onLost?.(lost.key, lost.cause);
+      return;
+    }
+    const reply = parseReply(data);
     if (!reply) return;
     // Late replies, duplicates and replies meant for an earlier incarnation find nothing pending.
     const pending = this.take(reply.id);
     if (!pending) return;
-    this.answers++;
+    this.answered();
+    if (pending.abandonedKey !== undefined) {
+      if (reply.elected === true) this.request({ kind: 'release', key: pending.abandonedKey, cause: 'the answer came after this process had stopped waiting for it' }).catch(() => undefined);
+      return;
+    }
     if (reply.ok) pending.resolve(reply);
     else pending.reject(new Error(`fleetcron authority refused the request (${reply.error?.code ?? 'error'}): ${reply.error?.message ?? 'no reason given'}`));
   };

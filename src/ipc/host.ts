@@ -1,16 +1,22 @@
+import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
-import type { RunCoordinator } from '../types.js';
-import type { Authority } from './authority.js';
+import { getTasks } from '../tasks/registry.js';
+import type { RunCoordinator, ScheduledTask } from '../types.js';
+import type { Authority, Peer } from './authority.js';
 import { AuthorityClient } from './client.js';
 import { slotOfKey } from './protocol.js';
-import { detectTopology } from './topology.js';
+import { detectTopology, type Topology } from './topology.js';
 
-let own: Authority | undefined;
+let own: { authority: Authority; scope: string } | undefined;
 let client: AuthorityClient | undefined;
 
-/** Marks this process as its host's authority (serveCluster, servePm2), or not any more. */
-export function setOwnAuthority(authority: Authority | undefined): void {
-  own = authority;
+/**
+ * Marks this process as its host's authority (serveCluster, servePm2), or not any more. `scope` is the one its
+ * remote requesters are scoped by when they share the process's identity (a PM2 app serving its own instances),
+ * so the process's own tasks and theirs elect as one.
+ */
+export function setOwnAuthority(authority: Authority | undefined, scope = ''): void {
+  own = authority && { authority, scope };
 }
 
 /** Throws when this process already serves elections: two authorities in one process would both answer. */
@@ -18,33 +24,67 @@ export function assertNotServing(where: string): void {
   if (own) throw new Error(`fleetcron: ${where}: this process already serves elections; close() the handle of the first serveCluster()/servePm2() before serving again`);
 }
 
+/** A task that can say a fire it lost ran nowhere after all (`execution:lost`). */
+interface ReportsLost {
+  readonly name: string;
+  reportLost(slot: number, cause: string): void;
+}
+
+/** Tells this process's tasks named in `key` that the fire ran nowhere. */
+export function reportLost(key: string, cause: string): void {
+  const slot = slotOfKey(key);
+  if (slot === undefined) return;
+  const name = key.slice(0, key.length - ':0000-00-00T00:00:00.000Z'.length);
+  for (const task of getTasks().values()) if (reportsLost(task) && task.name === name) task.reportLost(slot, cause);
+}
+
+function reportsLost(task: ScheduledTask): task is ScheduledTask & ReportsLost {
+  return typeof (task as Partial<ReportsLost>).reportLost === 'function';
+}
+
+/** The tasks living in the authority process itself, as the authority knows them. */
+const self: Peer = { id: `this process (pid ${process.pid})`, notify: (notice) => reportLost(notice.key, notice.cause) };
+
 /** Routes the elections of tasks living in the authority process itself, without IPC. */
-const inProcess: RunCoordinator = {
-  async shouldRun(key, ttlMs) {
+const inProcess: TrackingCoordinator = {
+  async shouldRun(key: string, ttlMs: number, fire: FireAsk = {}) {
     if (!own) throw new Error('this process stopped serving elections');
-    const verdict = await own.elect({ key, ttlMs, slot: slotOfKey(key) });
+    const verdict = await own.authority.elect({ key, ttlMs, slot: fire.slot ?? slotOfKey(key), deadline: fire.deadline, waitMs: fire.waitMs }, self, own.scope);
     if ('error' in verdict) throw new Error(verdict.error);
     return verdict.elected;
   },
+  started(key) {
+    own?.authority.started(key, self, own.scope);
+  },
+  async release(key, cause) {
+    return own ? own.authority.release(key, cause, self, own.scope) : false;
+  },
   async onComplete(key) {
-    const failure = await own?.complete({ key });
+    const failure = await own?.authority.complete(key, self, own.scope);
     if (failure !== undefined) throw failure;
   },
 };
 
 /**
  * The coordinator a distributed task gets from its host: the authority itself when this process serves, the
- * IPC client when an authority sits above it, undefined when the process stands alone.
+ * IPC client when an authority sits above it, undefined when the process stands alone — or when its parent never
+ * identified itself as an authority (a cluster primary that did not call serveCluster() before forking, a PM2
+ * instance) and this process set a coordinator of its own (`own`), which then serves it as it would under node-cron.
  */
-export function hostCoordinator(): RunCoordinator | undefined {
+export function hostCoordinator(processWide?: RunCoordinator): RunCoordinator | undefined {
   if (own) return inProcess;
+  return authorityAbove(processWide);
+}
+
+/** The authority above this process, for a process that serves elections itself (hop by hop). */
+export function authorityAbove(processWide?: RunCoordinator, topology: Topology = detectTopology()): AuthorityClient | undefined {
   if (client) return client;
-  const topology = detectTopology();
-  if (topology.kind === 'standalone') return undefined;
+  if (topology.kind === 'standalone' || (processWide && !topology.verified)) return undefined;
   client = new AuthorityClient(process, {
     verified: topology.verified,
     missing: topology.missing,
     logger: globalLogger,
+    onLost: reportLost,
   });
   return client;
 }

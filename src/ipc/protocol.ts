@@ -14,17 +14,29 @@ export const MESSAGE_TYPE = 'fleetcron:ipc';
 export const MAX_MESSAGE_BYTES = 4096;
 export const MAX_KEY_LENGTH = 1024;
 
-export type RequestKind = 'hello' | 'elect' | 'complete';
+export type RequestKind = 'hello' | 'elect' | 'started' | 'release' | 'complete';
 
 /** Who wins fire `key` (with a lease of `ttlMs`); `slot` is the fire's planned instant, when the key carries one. */
 export interface Election {
   key: string;
   ttlMs: number;
   slot?: number;
+  /** The last instant (epoch ms, this host's clock) at which the requester can still start the fire. */
+  deadline?: number;
+  /** How long the requester waits for its answer, in ms; a loser's answer is held at most this long. */
+  waitMs?: number;
 }
 
 /** The fields of a request besides the envelope's. */
-export type RequestBody = { kind: 'hello' } | ({ kind: 'elect' } & Election) | { kind: 'complete'; key: string };
+export type RequestBody =
+  | { kind: 'hello' }
+  | ({ kind: 'elect' } & Election)
+  /** The elected requester has started the run. */
+  | { kind: 'started'; key: string }
+  /** The elected requester cannot run the fire (stopped, shutting down, too late): the authority hands it on. */
+  | { kind: 'release'; key: string; cause: string }
+  /** The elected requester's run has ended. */
+  | { kind: 'complete'; key: string };
 
 export type Request = RequestBody & {
   proto: typeof PROTOCOL;
@@ -42,11 +54,23 @@ export interface Reply {
   id: string;
   ok: boolean;
   elected?: boolean;
-  /** On an elected reply: the upstream wants to hear when the run is done (a `complete` request). */
-  complete?: boolean;
+  /** On a release: another process took the fire over. */
+  handedOver?: boolean;
   error?: { code: ErrorCode; message: string };
   /** Identifies the authority incarnation, so a restart or a duplicate authority is visible. */
   authority: { id: string; pid: number };
+}
+
+/**
+ * Unsolicited, authority to requester: fire `key`, which this requester was told it had not won, did not run
+ * (or did not end): its winner stopped, died or was cut off, and nobody could take it over.
+ */
+export interface LostNotice {
+  proto: typeof PROTOCOL;
+  v: number;
+  kind: 'lost';
+  key: string;
+  cause: string;
 }
 
 export interface Envelope<T> {
@@ -55,7 +79,7 @@ export interface Envelope<T> {
   data: T;
 }
 
-export function envelope<T extends Request | Reply>(data: T): Envelope<T> {
+export function envelope<T extends Request | Reply | LostNotice>(data: T): Envelope<T> {
   return { type: MESSAGE_TYPE, topic: PROTOCOL, data };
 }
 
@@ -77,7 +101,8 @@ export function fitsSizeCap(data: unknown): boolean {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
-const KINDS: ReadonlySet<unknown> = new Set<RequestKind>(['hello', 'elect', 'complete']);
+const KINDS: ReadonlySet<unknown> = new Set<RequestKind>(['hello', 'elect', 'started', 'release', 'complete']);
+const MAX_CAUSE_LENGTH = 1024;
 
 /** Checks an incoming request; a bad one gets an error reply when it carries an id to answer. */
 export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
@@ -85,16 +110,20 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
     return { ok: false, code: 'unsupported-version', message: `protocol version ${String(data.v)} is not supported (this authority speaks ${VERSION})` };
   }
   if (!fitsSizeCap(data)) return { ok: false, code: 'bad-request', message: `request larger than ${MAX_MESSAGE_BYTES} bytes` };
-  const { kind, key, ttlMs, slot } = data;
+  const { kind, key, ttlMs, slot, deadline, waitMs, cause } = data;
   if (!KINDS.has(kind)) return { ok: false, code: 'bad-request', message: `unknown request kind ${String(kind)}` };
-  if (kind !== 'hello') {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      return { ok: false, code: 'bad-request', message: 'key must be a non-empty string of at most 1024 characters' };
+  if (kind === 'hello') return { ok: true, value: data as unknown as Request };
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    return { ok: false, code: 'bad-request', message: `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters` };
+  }
+  if (kind === 'elect') {
+    if (!(Number.isSafeInteger(ttlMs) && (ttlMs as number) > 0)) return { ok: false, code: 'bad-request', message: 'ttlMs must be a positive integer' };
+    for (const [field, value] of [['slot', slot], ['deadline', deadline], ['waitMs', waitMs]] as const) {
+      if (value !== undefined && !Number.isSafeInteger(value)) return { ok: false, code: 'bad-request', message: `${field} must be an integer` };
     }
-    if (kind === 'elect' && !(Number.isSafeInteger(ttlMs) && (ttlMs as number) > 0)) {
-      return { ok: false, code: 'bad-request', message: 'ttlMs must be a positive integer' };
-    }
-    if (slot !== undefined && !Number.isSafeInteger(slot)) return { ok: false, code: 'bad-request', message: 'slot must be an integer' };
+  }
+  if (kind === 'release' && (typeof cause !== 'string' || cause.length > MAX_CAUSE_LENGTH)) {
+    return { ok: false, code: 'bad-request', message: `cause must be a string of at most ${MAX_CAUSE_LENGTH} characters` };
   }
   return { ok: true, value: data as unknown as Request };
 }
@@ -105,6 +134,11 @@ export function parseReply(data: Record<string, unknown>): Reply | undefined {
   const authority = data.authority as Reply['authority'] | undefined;
   if (typeof authority !== 'object' || authority === null || typeof authority.id !== 'string') return undefined;
   return data as unknown as Reply;
+}
+
+export function parseLostNotice(data: Record<string, unknown>): LostNotice | undefined {
+  if (data.kind !== 'lost' || typeof data.key !== 'string' || typeof data.cause !== 'string') return undefined;
+  return data as unknown as LostNotice;
 }
 
 /** Request ids: pid + a nonce drawn at boot + a counter, so a restarted process never reuses one. */

@@ -34,7 +34,8 @@ export function detectTopology(facts: ProcessFacts = currentProcess()): Topology
   if (override === 'parent' && facts.hasIpc) return { kind: 'parent', via: 'explicit', verified: true, missing: 'make the parent process serve elections' };
   if (!facts.hasIpc) return { kind: 'standalone' };
   const marker = /^(cluster|parent):(\d+)$/.exec(env[AUTHORITY_MARKER] ?? '');
-  if (marker && Number(marker[2]) === facts.ppid) {
+  // A child_process.fork() helper of a primary inherits the primary's cluster marker, but only cluster workers are served.
+  if (marker && Number(marker[2]) === facts.ppid && (marker[1] !== 'cluster' || facts.isClusterWorker)) {
     return { kind: 'parent', via: 'marker', verified: true, missing: marker[1] === 'cluster' ? MISSING_SERVE_CLUSTER : 'the parent process stopped serving elections' };
   }
   if (env.pm_id !== undefined && isPm2Instance(facts)) return { kind: 'parent', via: 'pm2', verified: false, missing: MISSING_ARBITER };

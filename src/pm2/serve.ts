@@ -1,5 +1,5 @@
 import { globalLogger } from '../logger.js';
-import { Authority } from '../ipc/authority.js';
+import { Authority, type Peer } from '../ipc/authority.js';
 import { assertNotServing, setOwnAuthority } from '../ipc/host.js';
 import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
@@ -63,16 +63,34 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     const authority = new Authority({
       upstream: defaultUpstream(options, logger, 'servePm2()'),
       electionTimeoutMs: options.electionTimeoutMs,
+      logger,
     });
+    const peers = new Map<Pm2ProcessId, Peer>();
+    const peerOf = (pmId: Pm2ProcessId): Peer => {
+      let peer = peers.get(pmId);
+      if (!peer) {
+        peer = { id: `PM2 process ${pmId}`, notify: (notice) => void connection.send(pmId, envelope(notice)).catch(() => undefined) };
+        peers.set(pmId, peer);
+      }
+      return peer;
+    };
+    const gone = (pmId: Pm2ProcessId, cause: string): void => {
+      const peer = peers.get(pmId);
+      if (!peer) return;
+      peers.delete(pmId);
+      authority.peerGone(peer.id, cause);
+    };
     const answer = ({ data, pmId, app }: BusRequest): void => {
-      authority.handle(data, app).then(
+      authority.handle(data, peerOf(pmId), app).then(
         async (reply) => {
           if (!reply || closed) return;
           try {
             await connection.send(pmId, envelope(reply));
           } catch (error) {
             // The instance stopped or restarted (same pm_id, new process) before its answer was ready.
-            logger.warn(`servePm2(): could not answer PM2 process ${pmId} (${app}): ${error instanceof Error ? error.message : String(error)}`);
+            const cause = error instanceof Error ? error.message : String(error);
+            logger.warn(`servePm2(): could not answer PM2 process ${pmId} (${app}): ${cause}`);
+            gone(pmId, `could not be answered (${cause})`);
           }
         },
         (error: unknown) => logger.error(`servePm2(): could not decide a request of PM2 process ${pmId} (${app})`, error),
@@ -83,7 +101,13 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       const request = busRequest(packet);
       if (request) answer(request);
     });
-    setOwnAuthority(authority);
+    // An instance that exits gives up the fires it held; one that restarts comes back as a new process.
+    connection.bus.on('process:event', (packet) => {
+      const exit = processExit(packet);
+      if (exit) gone(exit.pmId, exit.cause);
+    });
+    // This process's own tasks elect in its app's scope, with the instances of its app (its standby among them).
+    setOwnAuthority(authority, process.env.pm_id === undefined ? '' : (process.env.name ?? ''));
   };
 
   let address: string;
@@ -117,6 +141,7 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       standby?.cancel();
       if (release) {
         connection.bus.off(MESSAGE_TYPE);
+        connection.bus.off('process:event');
         setOwnAuthority(undefined);
         await release();
       }
@@ -139,6 +164,15 @@ function busRequest(packet: unknown): BusRequest | undefined {
   const pmId = processId(id);
   if (pmId === undefined || typeof app !== 'string') return undefined;
   return { data: request, pmId, app };
+}
+
+/** A PM2 `process:event` that ends a process: its id and how it ended. */
+function processExit(packet: unknown): { pmId: Pm2ProcessId; cause: string } | undefined {
+  if (typeof packet !== 'object' || packet === null) return undefined;
+  const { event, process: sender } = packet as { event?: unknown; process?: { pm_id?: unknown } };
+  if (event !== 'exit' && event !== 'stop' && event !== 'delete') return undefined;
+  const pmId = processId(sender?.pm_id);
+  return pmId === undefined ? undefined : { pmId, cause: `ended (PM2 event '${event}')` };
 }
 
 /**

@@ -47,7 +47,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     super(pattern, options);
     this.isReferenced = !options.unref;
     const coordinator = options.distributed ? resolveRunCoordinator(options.runCoordinator) : undefined;
-    this.authority = coordinator && new Authority({ upstream: coordinator, electionTimeoutMs: options.electionTimeout });
+    this.authority = coordinator && new Authority({ upstream: coordinator, electionTimeoutMs: options.electionTimeout, logger: this.logger });
   }
 
   get referenced(): boolean {
@@ -113,6 +113,11 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     if (current && event === 'task:destroyed' && !this.destroyed) this.markDestroyed();
     if (event === 'execution:missed') this.warnMissed(context.date);
     this.emitter.emit(event, context);
+  }
+
+  /** A fire this process lost upstream ran nowhere (reported through this process's authority above). */
+  reportLost(slot: number, cause: string): void {
+    this.emit('execution:lost', slot, undefined, undefined, new Error(`fire ${this.name}:${new Date(slot).toISOString()} ran nowhere: ${cause}`));
   }
 
   onLog(level: LogLevel, message: unknown, detail: unknown): void {
@@ -195,6 +200,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
       execution: wire.execution && this.execution(wire.execution, wire.date, session),
     };
     if (wire.reason) context.reason = wire.reason;
+    if (wire.error) context.error = fromThrown(wire.error) as Error;
     return context;
   }
 

@@ -8,6 +8,7 @@ export function createContext(
   date: number,
   execution?: Execution,
   reason?: SkipReason,
+  error?: Error,
 ): TaskContext {
   const context: TaskContext = {
     date: new Date(date),
@@ -17,5 +18,6 @@ export function createContext(
     execution,
   };
   if (reason) context.reason = reason;
+  if (error) context.error = error;
   return context;
 }

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { resolveRunCoordinator } from '../coordination/default.js';
-import { complete, elect } from '../coordination/election.js';
+import { complete, elect, type Election } from '../coordination/election.js';
+import { isTracking } from '../coordination/tracking.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
-import type { Execution, RunCoordinator, SkipReason, TaskFn, TaskOptions, TaskStatus } from '../types.js';
+import type { Execution, RunCoordinator, TaskFn, TaskOptions, TaskStatus } from '../types.js';
 import { CancellableWait } from './cancellable-wait.js';
 import { unregister } from './registry.js';
 import { TaskBase } from './task-base.js';
 
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_MISSED_TOLERANCE_MS = 1_000;
+/** The authority answers this much before the task stops waiting, so its answer is not lost in transit. */
+const ANSWER_MARGIN_MS = 100;
 
 /** A task whose function runs in this process, woken by the shared timer queue. */
 export class InlineScheduledTask extends TaskBase implements QueueEntry {
@@ -116,32 +119,81 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (!this.limitReached()) await this.runScheduled(slot);
   }
 
-  /** The election path of one fire: election, jitter, run, completion. */
+  /**
+   * The election path of one fire: election, jitter, run, completion. A fire this process won and cannot run
+   * (stopped meanwhile, its limit reached, too late) is given back, so another process of the host can run it;
+   * when nobody does, it is reported here, whatever the task's state.
+   */
   private async runFire(slot: number, next: number | null): Promise<void> {
     const coordinator = this.coordinator;
     const key = `${this.name}:${new Date(slot).toISOString()}`;
     const timeout = this.options.electionTimeout ?? defaultElectionTimeout(slot, next);
+    const tolerance = this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS;
+    const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
+    // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
+    const latestStart = slot + tolerance + timeout + delay;
     if (coordinator) {
-      const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, this.logger);
-      if (!election.elected) {
-        this.skip(slot, election.reason);
-        return;
-      }
+      const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, this.logger, {
+        slot,
+        deadline: slot + tolerance,
+        waitMs: Math.max(0, timeout - Math.min(ANSWER_MARGIN_MS, timeout / 4)),
+        watchUntil: slot + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
+      });
+      if (!election.elected) return this.skip(slot, election);
     }
+    const waited = await this.jitter(delay);
+    const unable = this.unableToRun(waited, latestStart);
+    if (unable) {
+      if (coordinator) await this.giveBack(coordinator, key, slot, unable, timeout);
+      return;
+    }
+    const tracking = coordinator && isTracking(coordinator) ? coordinator : undefined;
+    tracking?.started(key);
     try {
-      if ((await this.jitter()) && this.started && !this.limitReached()) await this.runScheduled(slot);
+      await this.runScheduled(slot);
     } finally {
       if (coordinator) await complete(coordinator, key, timeout, this.logger);
     }
   }
 
-  private skip(slot: number, reason: SkipReason): void {
-    if (this.started) this.emit('execution:skipped', slot, undefined, reason);
+  /** Why a won fire cannot run now, if it cannot. */
+  private unableToRun(waited: boolean, latestStart: number): { cause: string; late: boolean } | undefined {
+    if (!waited || !this.started) return { cause: `task ${this.name} was ${this.destroyed ? 'destroyed' : 'stopped'} before its run began`, late: false };
+    if (this.limitReached()) return { cause: `task ${this.name} reached maxExecutions (${this.options.maxExecutions}) before its run began`, late: false };
+    const now = Date.now();
+    if (now > latestStart) return { cause: `this process reached the run ${now - latestStart} ms after the latest start allowed (paused or overloaded?)`, late: true };
+    return undefined;
+  }
+
+  /** Gives a won fire back; reports it when no other process took it over. */
+  private async giveBack(coordinator: RunCoordinator, key: string, slot: number, unable: { cause: string; late: boolean }, timeout: number): Promise<void> {
+    let handedOver = false;
+    if (isTracking(coordinator)) handedOver = await coordinator.release(key, unable.cause).catch(() => false);
+    else await complete(coordinator, key, timeout, this.logger);
+    if (handedOver) return;
+    if (unable.late) return this.reportMissed(slot);
+    const error = new Error(`fire ${key} was elected here but not run: ${unable.cause}; no other process took it over`);
+    this.logger.error(error.message);
+    this.emit('execution:skipped', slot, undefined, 'coordinator-error', error);
+  }
+
+  /** Reports a fire that ran nowhere although this process lost it: its winner stopped or died without running it. */
+  reportLost(slot: number, cause: string): void {
+    this.emit('execution:lost', slot, undefined, undefined, new Error(`fire ${this.name}:${new Date(slot).toISOString()} ran nowhere: ${cause}`));
+  }
+
+  /** A fire that cannot be coordinated is reported even by a task stopped meanwhile: it may have run nowhere. */
+  private skip(slot: number, election: Exclude<Election, { elected: true }>): void {
+    if (election.reason === 'coordinator-error') {
+      const error = election.error instanceof Error ? election.error : new Error(String(election.error));
+      this.emit('execution:skipped', slot, undefined, 'coordinator-error', error);
+    } else if (this.started) {
+      this.emit('execution:skipped', slot, undefined, election.reason);
+    }
   }
 
   /** Waits the random delay, if any; false when the task was stopped meanwhile. */
-  private async jitter(): Promise<boolean> {
-    const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
+  private async jitter(delay: number): Promise<boolean> {
     if (delay <= 0) return true;
     const wait = new CancellableWait(delay, this.referenced);
     this.jitterWaits.add(wait);

@@ -118,12 +118,12 @@ export abstract class TaskBase implements ManagedTask {
   }
 
   /** Emits `event` with a context for `date`, built only when someone will receive it. */
-  protected emit(event: TaskEvent, date: number, execution?: Execution, reason?: SkipReason): void {
-    if (this.emitter.wants(event)) this.emitter.emit(event, this.context(date, execution, reason));
+  protected emit(event: TaskEvent, date: number, execution?: Execution, reason?: SkipReason, error?: Error): void {
+    if (this.emitter.wants(event)) this.emitter.emit(event, this.context(date, execution, reason, error));
   }
 
-  protected context(date: number, execution?: Execution, reason?: SkipReason): TaskContext {
-    return createContext(this, this.options.timezone, date, execution, reason);
+  protected context(date: number, execution?: Execution, reason?: SkipReason, error?: Error): TaskContext {
+    return createContext(this, this.options.timezone, date, execution, reason, error);
   }
 }
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryRunCoordinator } from '../../src/coordination/memory.js';
-import { Authority } from '../../src/ipc/authority.js';
+import { Authority, type Peer } from '../../src/ipc/authority.js';
 import { PROTOCOL, VERSION } from '../../src/ipc/protocol.js';
 import type { RunCoordinator } from '../../src/types.js';
+
+const peer = (id: string): Peer => ({ id });
 
 const SLOT = Date.parse('2030-01-01T00:00:00.000Z');
 const KEY = `job:${new Date(SLOT).toISOString()}`;
@@ -17,7 +19,7 @@ describe('Authority', () => {
   it('elects exactly one of many concurrent requests for a fire, and asks upstream once', async () => {
     const upstream = countingUpstream(() => new Promise((r) => setTimeout(() => r(true), 5)));
     const authority = new Authority({ upstream });
-    const replies = await Promise.all(['a', 'b', 'c', 'd'].map((id) => authority.handle(elect(id))));
+    const replies = await Promise.all(['a', 'b', 'c', 'd'].map((id) => authority.handle(elect(id), peer(id))));
     expect(replies.filter((r) => r?.elected === true)).toHaveLength(1);
     expect(replies.every((r) => r?.ok)).toBe(true);
     expect(upstream.calls).toEqual([KEY]);
@@ -25,8 +27,8 @@ describe('Authority', () => {
 
   it('keeps the claim after the run: a late request for the same fire loses', async () => {
     const authority = new Authority({ now: () => SLOT - 1000 });
-    expect((await authority.handle(elect('a')))?.elected).toBe(true);
-    expect((await authority.handle(elect('late')))?.elected).toBe(false);
+    expect((await authority.handle(elect('a'), peer('a')))?.elected).toBe(true);
+    expect((await authority.handle(elect('late'), peer('late')))?.elected).toBe(false);
   });
 
   it('tells every requester coordinator-error when the upstream fails, and nobody runs', async () => {
@@ -34,7 +36,7 @@ describe('Authority', () => {
       throw new Error('redis down');
     });
     const authority = new Authority({ upstream });
-    const replies = await Promise.all(['a', 'b'].map((id) => authority.handle(elect(id))));
+    const replies = await Promise.all(['a', 'b'].map((id) => authority.handle(elect(id), peer(id))));
     for (const reply of replies) {
       expect(reply?.ok).toBe(false);
       expect(reply?.error?.code).toBe('coordinator-error');
@@ -44,55 +46,55 @@ describe('Authority', () => {
 
   it('bounds a hung upstream by its election timeout', async () => {
     const authority = new Authority({ upstream: { shouldRun: () => new Promise<boolean>(() => undefined) }, electionTimeoutMs: 50 });
-    const reply = await authority.handle(elect('a'));
+    const reply = await authority.handle(elect('a'), peer('a'));
     expect(reply?.error?.code).toBe('coordinator-error');
   });
 
   it('scopes claims (PM2 app names): two apps never elect for each other', async () => {
     const upstream = countingUpstream(() => true);
     const authority = new Authority({ upstream });
-    expect((await authority.handle(elect('a'), 'app-one'))?.elected).toBe(true);
-    expect((await authority.handle(elect('b'), 'app-two'))?.elected).toBe(true);
-    expect((await authority.handle(elect('c'), 'app-two'))?.elected).toBe(false);
-    expect(upstream.calls).toEqual([`app-one:${KEY}`, `app-two:${KEY}`]);
+    expect((await authority.handle(elect('a'), peer('a'), 'app-one'))?.elected).toBe(true);
+    expect((await authority.handle(elect('b'), peer('b'), 'app-two'))?.elected).toBe(true);
+    expect((await authority.handle(elect('c'), peer('c'), 'app-two'))?.elected).toBe(false);
+    expect(upstream.calls).toEqual([`app-one\u001f${KEY}`, `app-two\u001f${KEY}`]);
   });
 
   it('after a restart without shared upstream state, refuses fires planned before it started', async () => {
     const authority = new Authority({ now: () => SLOT + 200 });
-    const reply = await authority.handle(elect('a'));
+    const reply = await authority.handle(elect('a'), peer('a'));
     expect(reply?.ok).toBe(false);
     expect(reply?.error?.message).toMatch(/planned before this authority started/);
     const next = `job:${new Date(SLOT + 1000).toISOString()}`;
-    expect((await authority.handle({ ...elect('b', next), slot: SLOT + 1000 }))?.elected).toBe(true);
+    expect((await authority.handle({ ...elect('b', next), slot: SLOT + 1000 }, peer('b')))?.elected).toBe(true);
   });
 
   it('forwards fires planned before it started when the upstream is shared (it remembers)', async () => {
     const upstream = countingUpstream(() => true);
     const authority = new Authority({ upstream, now: () => SLOT + 200 });
-    expect((await authority.handle(elect('a')))?.elected).toBe(true);
+    expect((await authority.handle(elect('a'), peer('a')))?.elected).toBe(true);
     const memory = new Authority({ upstream: new MemoryRunCoordinator(), now: () => SLOT + 200 });
-    expect((await memory.handle(elect('a')))?.ok).toBe(false);
+    expect((await memory.handle(elect('a'), peer('a')))?.ok).toBe(false);
   });
 
   it('answers an unknown version at once with unsupported-version', async () => {
     const authority = new Authority({});
-    const reply = await authority.handle({ ...elect('a'), v: 99 });
+    const reply = await authority.handle({ ...elect('a'), v: 99 }, peer('a'));
     expect(reply).toMatchObject({ ok: false, id: 'a', error: { code: 'unsupported-version' } });
   });
 
   it('answers malformed and oversized requests with bad-request, and drops what it cannot answer', async () => {
     const authority = new Authority({});
-    expect(await authority.handle({ ...elect('a'), key: 42 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
-    expect(await authority.handle({ ...elect('b'), ttlMs: -5 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
-    expect(await authority.handle({ ...elect('c'), key: 'x'.repeat(5000) })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
-    expect(await authority.handle({ ...elect('d'), kind: 'reboot' })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
-    expect(await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'elect' })).toBeUndefined();
+    expect(await authority.handle({ ...elect('a'), key: 42 }, peer('a'))).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await authority.handle({ ...elect('b'), ttlMs: -5 }, peer('b'))).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await authority.handle({ ...elect('c'), key: 'x'.repeat(5000) }, peer('c'))).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await authority.handle({ ...elect('d'), kind: 'reboot' }, peer('d'))).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'elect' }, peer('x'))).toBeUndefined();
   });
 
   it('passes completion upstream once per request', async () => {
     const completed: string[] = [];
     const authority = new Authority({ upstream: { shouldRun: () => true, onComplete: (key) => void completed.push(key) } });
-    await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'complete', id: 'a', key: KEY });
+    await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'complete', id: 'a', key: KEY }, peer('a'));
     expect(completed).toEqual([KEY]);
   });
 });

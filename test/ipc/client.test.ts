@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { Authority } from '../../src/ipc/authority.js';
+import { Authority, type Peer } from '../../src/ipc/authority.js';
 import { AuthorityClient } from '../../src/ipc/client.js';
 import { envelope, openEnvelope } from '../../src/ipc/protocol.js';
 import type { Logger } from '../../src/types.js';
@@ -18,12 +18,13 @@ class FakeParent extends EventEmitter {
   answering = true;
   sent = 0;
   readonly authority = new Authority({});
+  readonly peer: Peer = { id: 'child', notify: (notice) => this.emit('message', envelope(notice)) };
 
   send(message: unknown, callback: (error: Error | null) => void): boolean {
     this.sent++;
     callback(null);
     const data = openEnvelope(message);
-    if (this.answering && data) void this.authority.handle(data).then((reply) => reply && this.emit('message', envelope(reply)));
+    if (this.answering && data) void this.authority.handle(data, this.peer).then((reply) => reply && this.emit('message', envelope(reply)));
     return true;
   }
 }
@@ -51,26 +52,77 @@ describe('AuthorityClient', () => {
     expect(seen).toEqual(['hello', 'elect']);
   });
 
-  it('fails closed when nobody answers, warns once naming the fix, then fails fast until the authority is back', async () => {
+  it('fails closed when nobody answers, warns once naming the fix, and asks again on a timer until it answers', async () => {
     const parent = new FakeParent();
     parent.answering = false;
     const { lines, logger } = recordingLogger();
     const c = client(parent, false, logger);
     await expect(c.shouldRun(KEY, 30_000)).rejects.toThrow(/call serveCluster\(\)/);
-    const sentAfterProbe = parent.sent;
-    const started = Date.now();
     await expect(c.shouldRun(KEY, 30_000)).rejects.toThrow(/no fleetcron authority is answering/);
-    expect(Date.now() - started).toBeLessThan(40); // no full timeout: the circuit is open
-    expect(parent.sent).toBe(sentAfterProbe);
     expect(lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
     expect(lines[0]).toMatch(/call serveCluster\(\)/);
+    const sent = parent.sent;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(parent.sent).toBeGreaterThan(sent); // hellos on the timer, without any fire asking
 
     parent.answering = true;
-    await new Promise((r) => setTimeout(r, 110));
-    await expect(c.shouldRun(KEY, 30_000)).rejects.toThrow(); // this call re-probes and still fails fast
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 250));
+    const kinds: string[] = [];
+    const send = parent.send.bind(parent);
+    parent.send = (message, callback) => (kinds.push(String(openEnvelope(message)?.kind)), send(message, callback));
     await expect(c.shouldRun(`${KEY}x`, 30_000)).resolves.toBe(true);
+    expect(kinds).toEqual(['elect']); // the timer's hello found it: the first fire after its return is elected at once
     expect(lines.some((l) => l.startsWith('info') && /answering again/.test(l))).toBe(true);
+  });
+
+  it('lets a fire wait for the check in flight when the authority comes back while it waits', async () => {
+    const parent = new FakeParent();
+    parent.answering = false;
+    const { logger } = recordingLogger();
+    const c = client(parent, false, logger);
+    const waiting = new AbortController();
+    const fire = c.shouldRun(KEY, 30_000, { signal: waiting.signal });
+    setTimeout(() => (parent.answering = true), 70);
+    await expect(fire).resolves.toBe(true);
+    waiting.abort();
+  });
+
+  it('gives back a win that arrives after the task stopped waiting, and keeps nothing for it', async () => {
+    const parent = new FakeParent();
+    const { logger } = recordingLogger();
+    const c = client(parent, true, logger);
+    const kinds: string[] = [];
+    const send = parent.send.bind(parent);
+    const held: Array<() => void> = [];
+    parent.send = (message, callback) => {
+      kinds.push(String(openEnvelope(message)?.kind));
+      if (openEnvelope(message)?.kind === 'elect') held.push(() => send(message, callback));
+      else send(message, callback);
+      return true;
+    };
+    for (let i = 0; i < 20; i++) {
+      const gaveUp = new AbortController();
+      const fire = c.shouldRun(`job${i}:2030-01-01T00:00:00.000Z`, 30_000, { signal: gaveUp.signal });
+      await new Promise((r) => setImmediate(r));
+      gaveUp.abort();
+      await expect(fire).rejects.toThrow(/stopped waiting/);
+    }
+    for (const deliver of held) deliver();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(kinds.filter((k) => k === 'release')).toHaveLength(20);
+    expect(c.open).toBe(0);
+  });
+
+  it('reports a lost fire it was told it had not won, while it still watches it', async () => {
+    const parent = new FakeParent();
+    const lost: string[] = [];
+    const c = new AuthorityClient(parent, { verified: true, missing: '', logger: recordingLogger().logger, onLost: (key, cause) => void lost.push(`${key} ${cause}`) });
+    const other: Peer = { id: 'other' };
+    expect(await parent.authority.elect({ key: KEY, ttlMs: 30_000 }, other)).toEqual({ elected: true });
+    expect(await c.shouldRun(KEY, 30_000, { watchUntil: Date.now() + 1000 })).toBe(false);
+    expect(await c.shouldRun(`${KEY}-unwatched`, 30_000)).toBe(true);
+    expect(await parent.authority.release(KEY, 'stopped before its run began', other)).toBe(false);
+    expect(lost).toEqual([`${KEY} stopped before its run began`]);
   });
 
   it('ignores replies that match no pending request (stale, duplicate, foreign)', async () => {
@@ -134,7 +186,7 @@ describe('AuthorityClient', () => {
 });
 
 describe('completion over IPC', () => {
-  it('is sent only for fires the process won and only when the upstream listens for it', async () => {
+  it('is sent for every fire the process won, and only for those', async () => {
     const completed: string[] = [];
     for (const upstream of [undefined, { shouldRun: () => true, onComplete: (key: string) => void completed.push(key) }]) {
       const parent = new FakeParent();
@@ -144,9 +196,12 @@ describe('completion over IPC', () => {
       parent.send = (message, callback) => (kinds.push(String(openEnvelope(message)?.kind)), send(message, callback));
       const c = client(parent, true, recordingLogger().logger);
       expect(await c.shouldRun(KEY, 30_000)).toBe(true);
+      c.started(KEY);
       await c.onComplete(KEY);
       await c.onComplete('never-won:2030-01-01T00:00:00.000Z');
-      expect(kinds).toEqual(upstream ? ['elect', 'complete'] : ['elect']);
+      c.started('never-won:2030-01-01T00:00:00.000Z');
+      expect(kinds).toEqual(['elect', 'started', 'complete']);
+      expect(c.open).toBe(0);
     }
     expect(completed).toEqual([KEY]);
   });

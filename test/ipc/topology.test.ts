@@ -20,10 +20,14 @@ describe('detectTopology', () => {
   });
 
   it('trusts a marker only when it names the direct parent', () => {
-    expect(detectTopology(facts({ env: { FLEETCRON_AUTHORITY: 'cluster:100' } }))).toMatchObject({ kind: 'parent', via: 'marker', verified: true });
+    expect(detectTopology(facts({ env: { FLEETCRON_AUTHORITY: 'cluster:100' }, isClusterWorker: true }))).toMatchObject({ kind: 'parent', via: 'marker', verified: true });
     expect(detectTopology(facts({ env: { FLEETCRON_AUTHORITY: 'parent:100' } }))).toMatchObject({ kind: 'parent', via: 'marker' });
     // Inherited from a grandparent: ignored.
     expect(detectTopology(facts({ env: { FLEETCRON_AUTHORITY: 'cluster:7' } }))).toEqual({ kind: 'standalone' });
+  });
+
+  it("ignores a primary's cluster marker in a child_process.fork() helper of that primary: only cluster workers are served", () => {
+    expect(detectTopology(facts({ env: { FLEETCRON_AUTHORITY: 'cluster:100' }, isClusterWorker: false }))).toEqual({ kind: 'standalone' });
   });
 
   it('recognises a PM2 instance by its parent being the PM2 daemon', () => {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Authority } from '../authority.js';
+import type { Authority, Peer } from '../authority.js';
 import type { ParentChannel } from '../client.js';
 import { envelope, openEnvelope } from '../protocol.js';
 
@@ -15,9 +15,11 @@ export interface Routed {
 /** The parent's handle on a forked daemon (a ChildProcess). */
 export interface ChildEnd {
   readonly connected: boolean;
+  readonly pid?: number;
   send(message: unknown, callback: (error: Error | null) => void): boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
 }
 
 /** The daemon's own `process`. */
@@ -29,20 +31,32 @@ export interface ParentEnd {
 
 /**
  * Answers the election requests of a forked daemon, each with the authority of the task it names. Requests for
- * a task that is gone are dropped (the daemon's client times out and fails closed). Returns a function that stops.
+ * a task that is gone are dropped (the daemon's client times out and fails closed). When the daemon exits, or
+ * cannot be answered, every authority it asked learns it is gone. Returns a function that stops.
  */
 export function serveChild(child: ChildEnd, authorityFor: (route: string) => Authority | undefined): () => void {
+  const asked = new Set<Authority>();
+  const deliver = (data: Parameters<typeof envelope>[0], onFailure?: (cause: string) => void): void => {
+    // The daemon can die between request and reply; sending to it must not throw or emit 'error'.
+    if (!child.connected) return onFailure?.('disconnected before its answer could be sent');
+    child.send(envelope(data), (error) => {
+      if (error) onFailure?.(`could not be answered (${error.message})`);
+    });
+  };
+  const peer: Peer = { id: `background daemon (pid ${child.pid})`, notify: (notice) => deliver(notice) };
+  const gone = (cause: string): void => {
+    for (const authority of asked) authority.peerGone(peer.id, cause);
+  };
   const onMessage = (message: unknown): void => {
     const data = openEnvelope(message);
     const route = data && (message as Partial<Routed>).route;
     const authority = typeof route === 'string' ? authorityFor(route) : undefined;
     if (!data || !authority) return;
-    void authority.handle(data).then((reply) => {
-      // The daemon can die between request and reply; sending to it must not throw or emit 'error'.
-      if (reply && child.connected) child.send(envelope(reply), () => undefined);
-    });
+    asked.add(authority);
+    void authority.handle(data, peer).then((reply) => reply && deliver(reply, gone));
   };
   child.on('message', onMessage);
+  child.once('exit', (code, signal) => gone(signal ? `was killed by ${signal}` : `exited with code ${code}`));
   return () => child.off('message', onMessage);
 }
 

@@ -3,13 +3,17 @@ import { getRunCoordinator } from '../../coordination/default.js';
 import { EnvVarRunCoordinator } from '../../coordination/env-var.js';
 import { globalLogger } from '../../logger.js';
 import type { Logger, RunCoordinator } from '../../types.js';
-import { Authority } from '../authority.js';
-import { assertNotServing, setOwnAuthority } from '../host.js';
+import { Authority, type Peer } from '../authority.js';
+import { assertNotServing, authorityAbove, setOwnAuthority } from '../host.js';
 import { envelope, openEnvelope } from '../protocol.js';
 import { AUTHORITY_MARKER } from '../topology.js';
 
 export interface ServeOptions {
-  /** Upstream coordinator. Default: the one set with setRunCoordinator, else the env-var runner when NODE_CRON_RUN is set, else host-local election. */
+  /**
+   * Upstream coordinator. Default: the authority above this process when there is one (a PM2 instance's arbiter),
+   * else the one set with setRunCoordinator, else the env-var runner when NODE_CRON_RUN is set, else host-local
+   * election.
+   */
   coordinator?: RunCoordinator;
   /** Bound on each upstream call, in ms (default 5000). */
   electionTimeoutMs?: number;
@@ -23,7 +27,9 @@ export interface AuthorityHandle {
 
 /** The upstream an authority uses when none is given, announced once in its log. */
 export function defaultUpstream(options: ServeOptions, logger: Logger, where: string): RunCoordinator | undefined {
-  const upstream = options.coordinator ?? getRunCoordinator() ?? (process.env.NODE_CRON_RUN !== undefined ? new EnvVarRunCoordinator() : undefined);
+  const processWide = getRunCoordinator();
+  const upstream =
+    options.coordinator ?? authorityAbove(processWide) ?? processWide ?? (process.env.NODE_CRON_RUN !== undefined ? new EnvVarRunCoordinator() : undefined);
   if (!upstream) logger.info(`${where}: no upstream coordinator; electing host-locally (one run per fire on this host)`);
   else if (upstream instanceof EnvVarRunCoordinator) logger.info(`${where}: this host is the designated runner only when NODE_CRON_RUN=true (now '${process.env.NODE_CRON_RUN}')`);
   return upstream;
@@ -31,7 +37,8 @@ export function defaultUpstream(options: ServeOptions, logger: Logger, where: st
 
 /**
  * Makes this node:cluster primary the election authority of all its workers, present and future. Tasks of the
- * primary itself are elected by the same authority.
+ * primary itself are elected by the same authority. A worker that exits or cannot be answered gives up the fires
+ * it held, so another worker runs them.
  */
 export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   if (!cluster.isPrimary) throw new Error('fleetcron: serveCluster() must be called in the node:cluster primary');
@@ -40,19 +47,38 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   const authority = new Authority({
     upstream: defaultUpstream(options, logger, 'serveCluster()'),
     electionTimeoutMs: options.electionTimeoutMs,
+    logger,
   });
+  const peers = new WeakMap<Worker, Peer>();
+  const peerOf = (worker: Worker): Peer => {
+    let peer = peers.get(worker);
+    if (!peer) {
+      peer = { id: `worker ${worker.id} (pid ${worker.process.pid})`, notify: (notice) => send(worker, notice) };
+      peers.set(worker, peer);
+    }
+    return peer;
+  };
+  const send = (worker: Worker, data: Parameters<typeof envelope>[0], onFailure?: (cause: string) => void): void => {
+    // A worker can die between request and reply; sending to it must not crash the primary.
+    if (!worker.isConnected()) return onFailure?.('disconnected before its answer could be sent');
+    worker.send(envelope(data), undefined, (error) => {
+      if (error) onFailure?.(`could not be answered (${error.message})`);
+    });
+  };
   const onMessage = (worker: Worker, message: unknown): void => {
     const data = openEnvelope(message);
     if (!data) return;
-    authority.handle(data).then(
-      (reply) => {
-        // A worker can die between request and reply; sending to it must not crash the primary.
-        if (reply && worker.isConnected()) worker.send(envelope(reply), undefined, () => undefined);
-      },
+    const peer = peerOf(worker);
+    authority.handle(data, peer).then(
+      (reply) => reply && send(worker, reply, (cause) => authority.peerGone(peer.id, cause)),
       (error: unknown) => logger.error(`serveCluster(): could not decide a request of worker ${worker.id}`, error),
     );
   };
+  const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
+    authority.peerGone(peerOf(worker).id, signal ? `was killed by ${signal}` : `exited with code ${code}`);
+  };
   cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
   const previousMarker = process.env[AUTHORITY_MARKER];
   process.env[AUTHORITY_MARKER] = `cluster:${process.pid}`;
   setOwnAuthority(authority);
@@ -60,6 +86,7 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
     authority,
     close() {
       cluster.off('message', onMessage);
+      cluster.off('exit', onExit);
       if (previousMarker === undefined) delete process.env[AUTHORITY_MARKER];
       else process.env[AUTHORITY_MARKER] = previousMarker;
       setOwnAuthority(undefined);

@@ -1,0 +1,32 @@
+import type { RunCoordinator } from '../types.js';
+
+/** What a task tells its coordinator about the fire it asks for. */
+export interface FireAsk {
+  /** The fire's planned instant. */
+  slot?: number;
+  /** The last instant at which this process can still start the fire. */
+  deadline?: number;
+  /** How long this process waits for the answer, in ms. */
+  waitMs?: number;
+  /** Until when this process can still hear that the fire, if it lost it, ran nowhere after all. */
+  watchUntil?: number;
+  /** Aborted when this process stops waiting for the answer. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A coordinator that follows a fire past its election: the IPC client to a host authority, and that authority
+ * in its own process. The task says when the run starts, or that it cannot run the fire it won (then another
+ * process of the host may take it). A plain `RunCoordinator` gets neither call.
+ */
+export interface TrackingCoordinator extends RunCoordinator {
+  shouldRun(key: string, ttlMs: number, fire?: FireAsk): Promise<boolean>;
+  started(key: string): void;
+  /** Gives a won fire up; resolves true when another process took it over. */
+  release(key: string, cause: string): Promise<boolean>;
+}
+
+export function isTracking(coordinator: RunCoordinator): coordinator is TrackingCoordinator {
+  const candidate = coordinator as Partial<TrackingCoordinator>;
+  return typeof candidate.started === 'function' && typeof candidate.release === 'function';
+}

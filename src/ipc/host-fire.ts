@@ -1,0 +1,229 @@
+/** The process that asked for a fire, as its transport names it (`worker 3 (pid 812)`, `PM2 process 4`, …). */
+export type PeerId = string;
+
+/** What one requester is told about one fire. */
+export type Verdict = { elected: boolean } | { error: string };
+
+/** A request for a fire, waiting for its verdict. */
+export interface Ask {
+  peer: PeerId;
+  /** The last instant at which the asker can still start the fire. */
+  deadline: number;
+  answer(verdict: Verdict): void;
+}
+
+/**
+ * - `electing`: the first asker holds the fire while the upstream decides;
+ * - `granted`: the holder was told to run it and has not started yet;
+ * - `running`, `ended`: the holder said so;
+ * - `declined`, `failed`: the upstream gave the fire to another host, or could not decide;
+ * - `orphaned`: the holder gave the fire up and nobody has taken it yet;
+ * - `handed-on`: given up here, taken over beyond this authority (its upstream handed it to another process);
+ * - `lost`: given up or its holder gone, and nobody took it.
+ */
+export type FireState = 'electing' | 'granted' | 'running' | 'ended' | 'declined' | 'failed' | 'orphaned' | 'handed-on' | 'lost';
+
+/** A fire that was not run, or not ended: who must hear of it. */
+export interface Loss {
+  cause: string;
+  /** It had started: its holder died or was cut off while running it. */
+  ran: boolean;
+  /** The peers told it was not theirs, which now learn it ran nowhere. */
+  told: PeerId[];
+}
+
+/**
+ * One fire's life at a host authority, from the first request to its end: who holds it, who else asked, and who
+ * was answered what. The first asker holds it; the others' answers are held until the holder has started the run
+ * (then they lost), gave it up (then the first of them still within its deadline takes it over) or is gone.
+ * Pure: the authority brings time, timers and I/O.
+ */
+export class HostFire {
+  state: FireState = 'electing';
+  holder: PeerId;
+  private holderDeadline: number;
+  private readonly waiting: Ask[] = [];
+  private readonly told = new Set<PeerId>();
+  private error = '';
+  private orphanCause = '';
+  /** Settles the release that orphaned the fire: true once somebody took it over. */
+  private settleRelease: ((handedOver: boolean) => void) | undefined;
+  /** An orphan may be taken by a late asker of this host (not while the upstream is asked to hand it on). */
+  private lateTakers = true;
+  /** The holder went away while the upstream was still deciding: a grant must be given up at once. */
+  goneWhileElecting: string | undefined;
+
+  constructor(
+    /** The requester's key of the fire: `${task name}:${slot ISO}`. */
+    readonly key: string,
+    /** The fire as logs name it: its key, and the scope under PM2. */
+    readonly label: string,
+    private readonly first: Ask,
+    /** The ledger forgets the fire after this instant. */
+    public expiresAt: number,
+  ) {
+    this.holder = first.peer;
+    this.holderDeadline = first.deadline;
+  }
+
+  /** The upstream's decision for the first asker. */
+  decide(verdict: Verdict): void {
+    if (this.state !== 'electing') return;
+    if ('error' in verdict) {
+      this.state = 'failed';
+      this.error = verdict.error;
+      this.first.answer(verdict);
+      this.answerAll(verdict);
+    } else if (verdict.elected) {
+      this.state = 'granted';
+      this.first.answer(verdict);
+    } else {
+      this.state = 'declined';
+      this.first.answer(verdict);
+      this.answerAll({ elected: false });
+    }
+  }
+
+  /** Another request for the fire: held while the holder may still give it up, else answered at once. */
+  ask(ask: Ask, now: number): void {
+    switch (this.state) {
+      case 'electing':
+      case 'granted':
+        this.waiting.push(ask);
+        return;
+      case 'orphaned':
+        if (this.lateTakers && ask.deadline >= now) this.grant(ask, true);
+        else this.tell(ask);
+        return;
+      case 'failed':
+        ask.answer({ error: this.error });
+        return;
+      case 'lost':
+        ask.answer({ error: `fire ${this.label} was given up by ${this.holder} and nobody could take it: ${this.orphanCause}` });
+        return;
+      default:
+        this.tell(ask);
+    }
+  }
+
+  /** A held answer has waited as long as its asker waits: it lost (the holder may still run the fire). */
+  holdExpired(ask: Ask): void {
+    const index = this.waiting.indexOf(ask);
+    if (index === -1) return;
+    this.waiting.splice(index, 1);
+    this.tell(ask);
+  }
+
+  /** The holder started its run: everyone still waiting lost. */
+  started(peer: PeerId): boolean {
+    if (peer !== this.holder || this.state !== 'granted') return false;
+    this.state = 'running';
+    this.answerAll({ elected: false });
+    return true;
+  }
+
+  ended(peer: PeerId): boolean {
+    if (peer !== this.holder || (this.state !== 'running' && this.state !== 'granted')) return false;
+    this.state = 'ended';
+    this.answerAll({ elected: false });
+    return true;
+  }
+
+  /**
+   * The holder gives the fire up before running it. The first waiting asker still within its deadline takes it
+   * over ('handed-over'); with none, the fire is orphaned until a late asker takes it, or the authority gives
+   * up on it (`lose`) or hands it on upstream (`handedOn`; then `lateTakers` is false). `settle` learns in the end
+   * whether anybody took it.
+   */
+  release(peer: PeerId, cause: string, now: number, lateTakers: boolean, settle: (handedOver: boolean) => void): 'handed-over' | 'orphaned' | 'not-held' {
+    if (peer !== this.holder || this.state !== 'granted') return 'not-held';
+    const next = this.takeWaiting(now);
+    if (next) {
+      this.grant(next, false);
+      settle(true);
+      return 'handed-over';
+    }
+    this.state = 'orphaned';
+    this.orphanCause = cause;
+    this.lateTakers = lateTakers;
+    this.settleRelease = settle;
+    return 'orphaned';
+  }
+
+  /** Until when an orphaned fire may still be taken by a late asker of this host. */
+  get orphanDeadline(): number {
+    return this.holderDeadline;
+  }
+
+  /** An orphan was taken over beyond this authority. */
+  handedOn(): void {
+    if (this.state !== 'orphaned') return;
+    this.state = 'handed-on';
+    this.settleRelease?.(true);
+    this.settleRelease = undefined;
+  }
+
+  /** Nobody took the orphan: it is lost. */
+  lose(): Loss | undefined {
+    if (this.state !== 'orphaned') return undefined;
+    this.state = 'lost';
+    this.settleRelease?.(false);
+    this.settleRelease = undefined;
+    return { cause: this.orphanCause, ran: false, told: [...this.told] };
+  }
+
+  /**
+   * `peer` is gone (exited, disconnected, unreachable). Its waiting requests are dropped. Holding the fire
+   * before its run, it gives it up as by `release`; holding it while running, the run is lost.
+   */
+  gone(peer: PeerId, cause: string): 'release' | { loss: Loss } | undefined {
+    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.peer === peer) this.waiting.splice(i, 1);
+    this.told.delete(peer);
+    if (peer !== this.holder) return undefined;
+    if (this.state === 'electing') {
+      this.goneWhileElecting = cause;
+      return undefined;
+    }
+    if (this.state === 'granted') return 'release';
+    if (this.state !== 'running') return undefined;
+    this.state = 'lost';
+    return { loss: { cause, ran: true, told: [...this.told] } };
+  }
+
+  /** Whether the ledger may forget the fire: expired, and nothing about it is still awaited. */
+  forgettable(now: number): boolean {
+    return now >= this.expiresAt && this.state !== 'electing' && this.state !== 'orphaned' && this.waiting.length === 0;
+  }
+
+  private grant(ask: Ask, fromOrphan: boolean): void {
+    this.holder = ask.peer;
+    this.holderDeadline = ask.deadline;
+    this.state = 'granted';
+    ask.answer({ elected: true });
+    if (fromOrphan) {
+      this.settleRelease?.(true);
+      this.settleRelease = undefined;
+    }
+  }
+
+  private takeWaiting(now: number): Ask | undefined {
+    while (this.waiting.length > 0) {
+      const ask = this.waiting.shift()!;
+      if (ask.deadline >= now) return ask;
+      this.tell(ask);
+    }
+    return undefined;
+  }
+
+  private tell(ask: Ask): void {
+    this.told.add(ask.peer);
+    ask.answer({ elected: false });
+  }
+
+  private answerAll(verdict: Verdict): void {
+    for (const ask of this.waiting.splice(0)) {
+      if ('elected' in verdict && !verdict.elected) this.tell(ask);
+      else ask.answer(verdict);
+    }
+  }
+}
