@@ -133,7 +133,10 @@ export function account(records: Stored[], label: string): MatrixResult {
     if (f.runs.length > 0) {
       const late = records.find((r) => isWorkerFile(r) && r.type === 'run' && r.slot === slot && r.at - Date.parse(slot) > 2000);
       if (late) observations.push(`${slot}${describeCase(slot)}: ran ${late.at - Date.parse(slot)} ms after its slot (pid ${late.pid})`);
-      if (f.reports.some((r) => r.type === 'lost')) observations.push(`${slot}${describeCase(slot)}: ran, and was also reported lost`);
+      const notRun = f.reports.filter((r) => r.type !== 'missed');
+      if (notRun.length > 0) {
+        observations.push(`${slot}${describeCase(slot)}: ran, and was also reported as not run: ${notRun.map((r) => `${r.type}@${r.pid} (${r.error ?? 'no error'})`).join('; ')}`);
+      }
       continue;
     }
     const valid = f.reports.filter((r) => r.valid);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Orchestrator } from '../fixtures/faults/orchestrator.js';
-import { CASES, CONTROL, readRecords, recorder, type Signal } from '../fixtures/faults/shared.js';
+import { CASES, CONTROL, DELAY_MS, readRecords, recorder, type Signal } from '../fixtures/faults/shared.js';
 import { killLeftovers } from '../support/leftovers.js';
 import { REPO_ROOT, startPm2, waitFor } from '../support/pm2.js';
 import { TS_NODE_ARGS } from '../support/processes.js';
@@ -38,7 +38,7 @@ describe('fault-injection matrix, PM2', () => {
       rounds: Number(process.env.FAULT_ROUNDS ?? 2),
       // One other instance up is enough: with three, waiting for both would leave a fault every 5 s (a PM2 restart takes ~4 s here).
       minOthers: 1,
-      delayMs: 120,
+      delayMs: DELAY_MS,
       budgetMs: Number(process.env.FAULT_BUDGET_MS ?? 50_000),
     });
     let cursor = 0;
@@ -60,7 +60,13 @@ describe('fault-injection matrix, PM2', () => {
     await pm2.start([{ name: 'faults-arbiter', script: fixture('pm2-arbiter.mts'), exec_mode: 'fork', instances: 1, node_args: TS_NODE_ARGS, env }]);
     await waitFor(() => readRecords(dir).some((r) => r.file === 'arbiter' && r.type === 'serving'), 20_000, 'the arbiter to serve');
     await pm2.start([{ name: 'faults-app', script: fixture('pm2-worker.mts'), exec_mode: 'cluster', instances: INSTANCES, node_args: TS_NODE_ARGS, env }]);
-    await waitFor(() => orchestrator.readyCount() >= INSTANCES, 30_000, `${INSTANCES} instances elected through the arbiter`);
+    await waitFor(() => orchestrator.readyCount() >= INSTANCES, 30_000, `${INSTANCES} instances elected through the arbiter`).catch((error: Error) => {
+      // Say why: what the instances were told, and what the arbiter logged.
+      const records = readRecords(dir);
+      const told = [...new Set(records.filter((r) => r.type === 'skipped').map((r) => `${String(r.reason)}: ${String(r.error).slice(0, 300)}`))].slice(0, 3);
+      const logged = records.filter((r) => r.file === 'authority').map((r) => `${String(r.level)}: ${String(r.text).slice(0, 300)}`).slice(0, 5);
+      throw new Error(`${error.message}\ninstances were told:\n  ${told.join('\n  ') || '(nothing)'}\nthe arbiter logged:\n  ${logged.join('\n  ') || '(nothing)'}`);
+    });
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await orchestrator.run();
     // The last faulted fire is two slots before the window's end; a SIGSTOPped victim resumes 2.5 s after it.
