@@ -1,4 +1,4 @@
-// A working PM2 setup: `pm2 start ecosystem.config.js` (after `npm install`, which builds dist/).
+// A working PM2 setup: `pm2 start ecosystem.config.js` (after `npm run build`, which builds dist/).
 // The app runs in cluster mode; PM2's own daemon is its cluster primary and runs no user code, so a separate
 // fork-mode app, the fleetcron arbiter, answers the elections of every instance over PM2's bus: each fire of a
 // `distributed: true` task runs on exactly one instance. With REDIS_URL set on the arbiter, elections also span

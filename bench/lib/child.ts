@@ -3,12 +3,13 @@ import { PARAMS_VARIABLE } from './child-io.js';
 import { startNode } from './process.js';
 
 /**
- * Node flags of every child: the TypeScript loader this process runs under (tsx), the `source` export condition,
- * and a callable gc() for heap figures. node:cluster workers inherit them from their primary.
+ * Node flags of every child: the TypeScript loader this process runs under (tsx, which resolves `fleetcron` to src/
+ * through the `paths` of tsconfig.json), and a callable gc() for heap figures. node:cluster workers inherit them from
+ * their primary.
  */
 function childExecArgv(): string[] {
-  const inherited = process.execArgv.filter((flag) => !flag.startsWith('--conditions') && flag !== '--expose-gc');
-  return [...inherited, '--conditions=source', '--expose-gc'];
+  const inherited = process.execArgv.filter((flag) => flag !== '--expose-gc');
+  return [...inherited, '--expose-gc'];
 }
 
 /**

@@ -1,6 +1,7 @@
-// The PM2 demo in one command: `npx tsx examples/pm2/run.ts` (needs the built package: `npm install` or `npm run
-// build`). It starts ecosystem.config.js on a private PM2 daemon (PM2_HOME under the OS temp dir; ~/.pm2 is never
-// touched), prints who ran each fire for DEMO_SECONDS seconds (default 8), then kills the daemon. Ctrl-C stops it early.
+// The PM2 demo in one command: `npm run demo:pm2`, which builds first (`npx tsx examples/pm2/run.ts` needs the built
+// package: `npm run build`). It starts ecosystem.config.js on a private PM2 daemon (PM2_HOME under the OS temp dir;
+// ~/.pm2 is never touched), prints who ran each fire for DEMO_SECONDS seconds (default 8), then kills the daemon.
+// Ctrl-C stops it early.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, startPm2, type LogLine, type Pm2App } from '../../test/support/pm2.js';

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger, RunCoordinator } from '../types.js';
+import { claim } from './redis/claim.js';
 import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
+import { resolveWaitForReplicas, type WaitForReplicasOptions } from './redis/replica-wait.js';
 
-export type { IoRedisClientLike, NodeRedisClientLike, RedisClientLike } from './redis/client.js';
+export type { IoRedisClientLike, NodeRedisClientLike, NodeRedisPipelineLike, RedisClientLike } from './redis/client.js';
+export type { WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export interface ClockCheckOptions {
   /** Largest tolerated |offset| between this process's clock and Redis `TIME`, in ms. Default 1000. */
@@ -25,12 +28,20 @@ export interface RedisLockCoordinatorOptions {
   clockCheck?: boolean | ClockCheckOptions;
   /** The local clock the clock check reads, default `Date.now`; for tests and skew simulation. */
   now?: () => number;
+  /**
+   * Make each claim wait (Redis `WAIT`) until `count` replicas have it, for at most `timeoutMs`; a won claim that
+   * fewer acknowledged rejects, so the fire is skipped as `coordinator-error` rather than risk a failover losing the
+   * claim and electing the fire again. One more command per claim, pipelined with it. Off by default.
+   */
+  waitForReplicas?: WaitForReplicasOptions;
 }
 
 /**
- * Elects one process per fire across a fleet through Redis: `shouldRun(key, ttlMs)` sends one
- * `SET <prefix><key> <token> NX PX <ttlMs>` and wins iff Redis answers `OK`. The stored token names the claimant
- * (`host:pid:random`).
+ * Elects one process per fire across a fleet through Redis: `shouldRun(key, ttlMs)` runs one Lua script that sets
+ * `<prefix><key>` to the claim's value with a lease of `ttlMs` unless the key exists, and wins iff it set it, or
+ * the key already holds this very claim's value. The value names the claimant and is unique to the claim
+ * (`host:pid:random:n`): a command resent after a lost reply finds its own value and still wins, while a second
+ * claim of the same fire by the same coordinator loses.
  *
  * A fire's claim is never deleted on completion (hence no `onComplete`); it expires with its lease. A replica that
  * reaches the same fire later (clock skew, a GC pause, event-loop lag) must still find it: node-cron's published
@@ -40,28 +51,32 @@ export interface RedisLockCoordinatorOptions {
  * Redis errors (connection refused, NOAUTH, ...) reject; the scheduler skips the fire as `coordinator-error`.
  * By default both clients queue commands while disconnected and keep reconnecting, so `shouldRun` hangs until the
  * scheduler's `electionTimeout` rather than failing (ioredis gives up after 10 to 75 s depending on its version,
- * node-redis never). To fail fast, give the coordinator a client of its own, configured so:
+ * node-redis never); ioredis also resends a claim whose reply the dropped connection lost, which then wins as
+ * if the reply had arrived. To fail fast, give the coordinator a client of its own, configured so:
  * - ioredis: `new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })`. The first option rejects
  *   commands while disconnected (also before the first `ready` event, so wait for it before starting tasks); the
- *   second rejects a SET in flight when the connection drops rather than resending it after a reconnect. For a
+ *   second rejects a claim in flight when the connection drops rather than resending it after a reconnect. For a
  *   `Cluster`, set `enableOfflineQueue: false` and put `maxRetriesPerRequest: 0` in its `redisOptions`.
  * - node-redis: `createClient({ disableOfflineQueue: true })`, connected before use, with an `error` listener
  *   (node-redis rethrows connection errors from its event emitter when none listens).
  */
 export class RedisLockCoordinator implements RunCoordinator {
-  /** The value of every claim this coordinator makes. */
+  /** Names this coordinator (`host:pid:random`); the value of its n-th claim is `${token}:${n}`. */
   readonly token = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly redis: RedisCommands;
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly clockCheck: Required<ClockCheckOptions> | undefined;
+  private readonly waitForReplicas: WaitForReplicasOptions | undefined;
   private clockCheckStarted = false;
+  private claims = 0;
 
   constructor(client: RedisClientLike, options: RedisLockCoordinatorOptions = {}) {
     this.redis = redisCommands(client);
     this.prefix = options.prefix ?? 'fleetcron:';
     this.now = options.now ?? Date.now;
     this.clockCheck = resolveClockCheck(options.clockCheck);
+    this.waitForReplicas = resolveWaitForReplicas(options.waitForReplicas);
   }
 
   async shouldRun(key: string, ttlMs: number): Promise<boolean> {
@@ -69,7 +84,7 @@ export class RedisLockCoordinator implements RunCoordinator {
       throw new RangeError(`RedisLockCoordinator: ttlMs must be a positive integer (milliseconds), got ${String(ttlMs)}`);
     }
     if (this.clockCheck && !this.clockCheckStarted) this.startClockCheck(this.clockCheck);
-    return this.redis.setNx(this.prefix + key, this.token, ttlMs);
+    return claim(this.redis, this.prefix + key, `${this.token}:${++this.claims}`, ttlMs, this.waitForReplicas);
   }
 
   /**

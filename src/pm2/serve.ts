@@ -1,11 +1,13 @@
+import cluster from 'node:cluster';
 import { globalLogger } from '../logger.js';
 import { Authority, type Peer } from '../ipc/authority.js';
 import { assertNotServing, setOwnAuthority } from '../ipc/host.js';
 import { envelope, MESSAGE_TYPE, openEnvelope } from '../ipc/protocol.js';
 import { defaultUpstream, type ServeOptions } from '../ipc/transports/cluster.js';
-import { lockAddress, tryLock, waitForLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
+import { lockAddress, tryLock, waitForLock, type HeldLock, type LockAttempt, type LockHolder, type LockWait } from './arbiter-lock.js';
 import { connectPm2 } from './connection.js';
 import { loadPm2, type Pm2ProcessId } from './pm2-api.js';
+import { pm2Scope } from './scope.js';
 
 export interface ServePm2Options extends ServeOptions {
   /** The home directory of the PM2 daemon to serve. Default: PM2_HOME, which PM2 sets in every app it runs, else ~/.pm2. */
@@ -30,16 +32,18 @@ export interface Pm2AuthorityHandle {
 interface BusRequest {
   data: Record<string, unknown>;
   pmId: Pm2ProcessId;
+  /** The election scope of the sender's app: its PM2 namespace and name (see pm2Scope). */
   app: string;
 }
 
 const STANDBY_RETRY_MS = 1000;
 
 /**
- * Serves the elections of every PM2 app on this host's PM2 daemon, one scope per app name, so two apps never elect
- * for each other. Run it in a fork-mode PM2 app with `instances: 1` (the shipped `fleetcron/pm2-arbiter` does): in
- * PM2 cluster mode the cluster primary is PM2's own daemon, so the instances' requests reach this process over
- * PM2's bus and the replies go back through the daemon.
+ * Serves the elections of every PM2 app on this host's PM2 daemon, one scope per app (its namespace and name), so
+ * two apps never elect for each other, nor do two apps of one name in two namespaces. Run it in a fork-mode PM2 app
+ * with `instances: 1` (the shipped `fleetcron/pm2-arbiter` does): in PM2 cluster mode the cluster primary is PM2's
+ * own daemon, so the instances' requests reach this process over PM2's bus and the replies go back through the
+ * daemon.
  *
  * Only one process serves a daemon at a time: two would each elect their own winner for the same fire. A second
  * one warns and stands by, and takes over when the first stops, as a restarted arbiter would.
@@ -47,6 +51,12 @@ const STANDBY_RETRY_MS = 1000;
 export async function servePm2(options: ServePm2Options = {}): Promise<Pm2AuthorityHandle> {
   assertNotServing('servePm2()');
   const logger = options.logger ?? globalLogger;
+  if (cluster.isWorker) {
+    logger.warn(
+      "servePm2(): this arbiter runs as a cluster worker (PM2's exec_mode 'cluster'), one arbiter per instance: " +
+        "run it with exec_mode: 'fork', instances: 1. Only one of its instances serves; the others stand by.",
+    );
+  }
   const connection = await connectPm2(await loadPm2(), {
     pm2Home: options.pm2Home,
     timeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -56,12 +66,33 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   let closed = false;
   let release: (() => Promise<void>) | undefined;
   let standby: LockWait | undefined;
+  let address: string;
 
-  const serve = (releaseLock: () => Promise<void>): void => {
-    if (closed) return void releaseLock();
-    release = releaseLock;
+  const standBy = (): Promise<void> => {
+    standby = waitForLock(address, self, STANDBY_RETRY_MS, (error) => logger.error('servePm2(): could not check the one-arbiter lock; retrying', error));
+    return standby.held.then(serve);
+  };
+  const stopServing = (): void => {
+    connection.bus.off(MESSAGE_TYPE);
+    connection.bus.off('process:event');
+    setOwnAuthority(undefined);
+    release = undefined;
+  };
+
+  const serve = (lock: HeldLock): void => {
+    if (closed) return void lock.release();
+    release = lock.release;
+    void lock.lost.then(() => {
+      if (closed) return;
+      logger.error(
+        `servePm2(): the one-arbiter lock ${address} of PM2_HOME=${connection.pm2Home} is no longer this arbiter's (replaced or deleted); ` +
+          'it stops answering elections and stands by.',
+      );
+      stopServing();
+      void standBy();
+    });
     const authority = new Authority({
-      upstream: defaultUpstream(options, logger, 'servePm2()'),
+      upstream: defaultUpstream(options, logger, 'servePm2()', false),
       electionTimeoutMs: options.electionTimeoutMs,
       logger,
     });
@@ -107,10 +138,10 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       if (exit) gone(exit.pmId, exit.cause);
     });
     // This process's own tasks elect in its app's scope, with the instances of its app (its standby among them).
-    setOwnAuthority(authority, process.env.pm_id === undefined ? '' : (process.env.name ?? ''));
+    const ownApp = process.env.pm_id === undefined ? undefined : process.env.name;
+    setOwnAuthority(authority, ownApp === undefined ? '' : pm2Scope(process.env.namespace, ownApp));
   };
 
-  let address: string;
   let first: LockAttempt;
   try {
     address = lockAddress(connection.pm2Home);
@@ -121,15 +152,14 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   }
   let serving: Promise<void>;
   if (first.held) {
-    serve(first.release);
+    serve(first);
     serving = Promise.resolve();
   } else {
     logger.warn(
       `servePm2(): another fleetcron arbiter (${describeHolder(first.holder)}) already serves the PM2 daemon at PM2_HOME=${connection.pm2Home}; ` +
         `this one (${describeHolder(self)}) stands by and takes over when it stops. Run one arbiter per PM2 daemon (instances: 1).`,
     );
-    standby = waitForLock(address, self, STANDBY_RETRY_MS, (error) => logger.error('servePm2(): could not check the one-arbiter lock; retrying', error));
-    serving = standby.held.then(serve);
+    serving = standBy();
   }
 
   return {
@@ -140,10 +170,9 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       closed = true;
       standby?.cancel();
       if (release) {
-        connection.bus.off(MESSAGE_TYPE);
-        connection.bus.off('process:event');
-        setOwnAuthority(undefined);
-        await release();
+        const releaseLock = release;
+        stopServing();
+        await releaseLock();
       }
       await connection.close();
     },
@@ -160,10 +189,11 @@ function busRequest(packet: unknown): BusRequest | undefined {
   const { data, process: sender } = packet as { data?: unknown; process?: unknown };
   const request = openEnvelope({ type: MESSAGE_TYPE, data });
   if (!request || typeof sender !== 'object' || sender === null) return undefined;
-  const { pm_id: id, name: app } = sender as { pm_id?: unknown; name?: unknown };
+  const { pm_id: id, name, namespace } = sender as { pm_id?: unknown; name?: unknown; namespace?: unknown };
   const pmId = processId(id);
-  if (pmId === undefined || typeof app !== 'string') return undefined;
-  return { data: request, pmId, app };
+  if (pmId === undefined || typeof name !== 'string') return undefined;
+  // PM2 starts every app in a namespace ('default' unless told otherwise); a packet without one is from that one.
+  return { data: request, pmId, app: pm2Scope(typeof namespace === 'string' ? namespace : undefined, name) };
 }
 
 /** A PM2 `process:event` that ends a process: its id and how it ended. */

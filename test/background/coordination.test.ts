@@ -40,7 +40,8 @@ describe('distributed background tasks in a standalone process, elected by its o
       const counts = runsPerSlot(app.reports);
       expect(counts.size).toBeGreaterThanOrEqual(5);
       for (const [slot, n] of counts) expect(n, slot).toBe(1);
-      for (const slot of counts.keys()) expect(app.of('skip').filter((s) => s.slot === slot)).toHaveLength(2);
+      // The newest fire may have been decided for its winner only when shutdown() stopped the other two tasks.
+      for (const slot of [...counts.keys()].sort().slice(0, -1)) expect(app.of('skip').filter((s) => s.slot === slot)).toHaveLength(2);
       expect(await app.exit()).toEqual({ code: 0, signal: null });
     });
   }

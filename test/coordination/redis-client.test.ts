@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createClientPool, createCluster } from 'redis';
 import { describe, expect, it, vi } from 'vitest';
-import { RedisLockCoordinator } from '../../src/coordination/redis.js';
+import { RedisLockCoordinator, type NodeRedisPipelineLike } from '../../src/coordination/redis.js';
 
 // None of these clients connects: recognising a client and validating options needs no server.
 describe('RedisLockCoordinator construction', () => {
@@ -18,7 +18,7 @@ describe('RedisLockCoordinator construction', () => {
   it.each([
     [null, /got null/],
     [{}, /got an object \(Object\)/],
-    [{ set: () => 'OK' }, /neither ioredis' status\/set\/time nor node-redis' isOpen\/set/],
+    [{ set: () => 'OK' }, /neither ioredis' status\/pipeline\/time nor node-redis' isOpen\/multi/],
     [Redis, /got a function \(Redis\); pass an instance/],
     [createClient, /got a function \(createClient\); pass an instance/],
   ])('refuses %o with a TypeError naming the problem', (client, message) => {
@@ -40,28 +40,141 @@ describe('RedisLockCoordinator construction', () => {
   });
 });
 
-// Stand-ins with each family's shape, to see exactly what is sent and to script failures.
-function fakeIoRedis() {
-  return { status: 'ready', set: vi.fn(async (..._args: unknown[]) => 'OK'), time: vi.fn(async () => ['1767225600', '250000']) };
+// Stand-ins with each family's shape, to see exactly what is sent and to script the replies.
+type IoReply = [Error | null, unknown];
+type Queued = [string, ...unknown[]];
+
+function fakeIoRedis(...execs: IoReply[][]) {
+  const sent: Array<Array<Array<string | number>>> = [];
+  return {
+    sent,
+    status: 'ready',
+    pipeline: vi.fn((commands: Array<Array<string | number>>) => {
+      sent.push(commands);
+      return { exec: async () => execs.shift() ?? commands.map((): IoReply => [null, 1]) };
+    }),
+    time: vi.fn(async () => ['1767225600', '250000']),
+  };
 }
 
-function fakeNodeRedis(time: () => Promise<unknown>) {
-  return { isOpen: true, set: vi.fn(async (..._args: unknown[]) => null), time: vi.fn(time) };
+/** Each execAsPipeline() takes the next of `execs`: the replies, or what it throws. */
+function fakeNodeRedis(time: () => Promise<unknown>, ...execs: Array<unknown[] | Error>) {
+  const sent: Array<{ routing: string | undefined; queued: Queued[] }> = [];
+  return {
+    sent,
+    isOpen: true,
+    multi(routing?: string): NodeRedisPipelineLike {
+      const queued: Queued[] = [];
+      sent.push({ routing, queued });
+      const pipeline: NodeRedisPipelineLike = {
+        evalSha: (...args) => (queued.push(['evalSha', ...args]), pipeline),
+        eval: (...args) => (queued.push(['eval', ...args]), pipeline),
+        wait: (...args) => (queued.push(['wait', ...args]), pipeline),
+        execAsPipeline: async () => {
+          const next = execs.shift() ?? [0];
+          if (next instanceof Error) throw next;
+          return next;
+        },
+      };
+      return pipeline;
+    },
+    time: vi.fn(time),
+  };
 }
+
+const SHA1 = expect.stringMatching(/^[0-9a-f]{40}$/);
+const noScript = () => new Error('NOSCRIPT No matching script. Please use EVAL.');
 
 describe('RedisLockCoordinator commands', () => {
-  it('claims with one SET NX PX per call, in the argument style of each family', async () => {
+  it('claims with one script call per claim, by SHA1, in the argument style of each family', async () => {
     const io = fakeIoRedis();
     const viaIo = new RedisLockCoordinator(io, { prefix: 'app:' });
     expect(await viaIo.shouldRun('job:slot', 30_000)).toBe(true);
-    expect(io.set.mock.calls).toEqual([['app:job:slot', viaIo.token, 'PX', 30_000, 'NX']]);
+    expect(await viaIo.shouldRun('job:slot', 30_000)).toBe(true); // the fake answers 1 each time
+    expect(io.sent).toEqual([
+      [['evalsha', SHA1, 1, 'app:job:slot', `${viaIo.token}:1`, '30000']],
+      [['evalsha', SHA1, 1, 'app:job:slot', `${viaIo.token}:2`, '30000']],
+    ]);
 
     const node = fakeNodeRedis(async () => ['1767225600', '0']);
     const viaNode = new RedisLockCoordinator(node);
     expect(await viaNode.shouldRun('job:slot', 30_000)).toBe(false);
-    expect(node.set.mock.calls).toEqual([['fleetcron:job:slot', viaNode.token, { NX: true, PX: 30_000 }]]);
+    expect(node.sent).toEqual([
+      { routing: 'fleetcron:job:slot', queued: [['evalSha', SHA1, { keys: ['fleetcron:job:slot'], arguments: [`${viaNode.token}:1`, '30000'] }]] },
+    ]);
     expect(io.time).not.toHaveBeenCalled();
     expect(node.time).not.toHaveBeenCalled();
+  });
+
+  it('loads the script with EVAL when Redis answers NOSCRIPT, then goes on by SHA1', async () => {
+    const io = fakeIoRedis([[noScript(), null]], [[null, 1]]);
+    const viaIo = new RedisLockCoordinator(io);
+    expect(await viaIo.shouldRun('job:slot', 1000)).toBe(true);
+    expect(await viaIo.shouldRun('job:next', 1000)).toBe(true);
+    expect(io.sent.map((commands) => commands.map((command) => command[0]))).toEqual([['evalsha'], ['eval'], ['evalsha']]);
+    expect(io.sent[1]?.[0]?.[1]).toMatch(/redis\.call\('SET', KEYS\[1\], ARGV\[1\], 'PX', ARGV\[2\]\)/);
+
+    // node-redis rejects the pipeline with the first error Redis answered.
+    const node = fakeNodeRedis(async () => [], noScript(), [1]);
+    expect(await new RedisLockCoordinator(node).shouldRun('job:slot', 1000)).toBe(true);
+    expect(node.sent.map(({ queued }) => queued.map((command) => command[0]))).toEqual([['evalSha'], ['eval']]);
+  });
+
+  it('rejects with the error Redis answered a claim with', async () => {
+    const readonly = new Error("READONLY You can't write against a read only replica.");
+    await expect(new RedisLockCoordinator(fakeIoRedis([[readonly, null]])).shouldRun('job:slot', 1000)).rejects.toBe(readonly);
+    await expect(new RedisLockCoordinator(fakeNodeRedis(async () => [], readonly)).shouldRun('job:slot', 1000)).rejects.toBe(readonly);
+  });
+
+  describe('waitForReplicas', () => {
+    const waitForReplicas = { count: 2, timeoutMs: 100 };
+
+    it('pipelines a WAIT after the script, and wins once enough replicas acknowledged', async () => {
+      const io = fakeIoRedis([[null, 1], [null, 2]]);
+      expect(await new RedisLockCoordinator(io, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      expect(io.sent).toEqual([[['evalsha', SHA1, 1, 'fleetcron:job:slot', expect.any(String), '1000'], ['wait', 2, 100]]]);
+
+      const node = fakeNodeRedis(async () => [], [1, 3]);
+      expect(await new RedisLockCoordinator(node, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      expect(node.sent[0]?.queued.map((command) => command[0])).toEqual(['evalSha', 'wait']);
+      expect(node.sent[0]?.queued[1]).toEqual(['wait', 2, 100]);
+    });
+
+    it('rejects a won claim that fewer replicas acknowledged, and answers a lost one false whatever the count', async () => {
+      const io = fakeIoRedis([[null, 1], [null, 1]], [[null, 0], [null, 0]]);
+      const coordinator = new RedisLockCoordinator(io, { waitForReplicas });
+      await expect(coordinator.shouldRun('job:slot', 1000)).rejects.toThrow(
+        /claim of fleetcron:job:slot was acknowledged by 1 of the 2 replicas required \(waitForReplicas\.count\) within 100 ms/,
+      );
+      expect(await coordinator.shouldRun('job:slot', 1000)).toBe(false);
+    });
+
+    it('sends the claim again by source with its WAIT when the script is missing', async () => {
+      const io = fakeIoRedis([[noScript(), null], [null, 2]], [[null, 1], [null, 2]]);
+      expect(await new RedisLockCoordinator(io, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      expect(io.sent.map((commands) => commands.map((command) => command[0]))).toEqual([
+        ['evalsha', 'wait'],
+        ['eval', 'wait'],
+      ]);
+    });
+
+    it.each([
+      [{ count: 0, timeoutMs: 100 }, /waitForReplicas\.count must be a positive integer \(replicas\), got 0/],
+      [{ count: 1.5, timeoutMs: 100 }, /waitForReplicas\.count must be a positive integer \(replicas\), got 1\.5/],
+      [{ count: 1, timeoutMs: 0 }, /waitForReplicas\.timeoutMs must be a positive integer \(milliseconds; WAIT's 0 would block forever\), got 0/],
+      [{ count: 1, timeoutMs: Number.POSITIVE_INFINITY }, /waitForReplicas\.timeoutMs must be a positive integer .*got Infinity/],
+      [{ count: 1 }, /waitForReplicas\.timeoutMs must be a positive integer .*got undefined/],
+    ])('refuses %o with a RangeError naming the option', (option, message) => {
+      // @ts-expect-error: what a JavaScript caller could pass
+      const construct = () => new RedisLockCoordinator(fakeIoRedis(), { waitForReplicas: option });
+      expect(construct).toThrow(RangeError);
+      expect(construct).toThrow(message);
+    });
+
+    it('refuses a waitForReplicas that is not an object', () => {
+      // @ts-expect-error: what a JavaScript caller could pass
+      expect(() => new RedisLockCoordinator(fakeIoRedis(), { waitForReplicas: 1 })).toThrow(/waitForReplicas must be an object \{ count, timeoutMs \}, got 1/);
+    });
   });
 
   it('reads TIME as [seconds, microseconds] or as the Date node-redis v4 returns', async () => {
@@ -90,7 +203,8 @@ describe('RedisLockCoordinator commands', () => {
   });
 
   it('names a node-redis client without time() when the clock is checked', async () => {
-    const coordinator = new RedisLockCoordinator({ isOpen: true, set: async () => 'OK' });
+    const { time: _, ...withoutTime } = fakeNodeRedis(async () => []);
+    const coordinator = new RedisLockCoordinator(withoutTime);
     await expect(coordinator.checkClock()).rejects.toThrow(/has no time\(\)/);
   });
 });

@@ -119,7 +119,7 @@ describe.skipIf(!available).each([ioredis, nodeRedis])('RedisLockCoordinator wit
     expect(await a.shouldRun(key, 10_000)).toBe(false);
 
     const inspector = await open(SHARED_REDIS_URL);
-    expect(await inspector.get(prefix + key)).toBe(a.token);
+    expect(await inspector.get(prefix + key)).toBe(`${a.token}:1`);
     expect(a.token).toMatch(new RegExp(`^.+:${process.pid}:[0-9a-f]{8}$`));
   });
 
@@ -137,7 +137,7 @@ describe.skipIf(!available).each([ioredis, nodeRedis])('RedisLockCoordinator wit
     const asSeenByScheduler: RunCoordinator = winner;
     await asSeenByScheduler.onComplete?.(key);
     const inspector = await open(SHARED_REDIS_URL);
-    expect(await inspector.get(prefix + key)).toBe(winner.token);
+    expect(await inspector.get(prefix + key)).toBe(`${winner.token}:1`);
     expect(await inspector.pttl(prefix + key)).toBeGreaterThan(9_000);
     expect(await late.shouldRun(key, 10_000)).toBe(false);
   });
@@ -166,7 +166,7 @@ describe.skipIf(!available).each([ioredis, nodeRedis])('RedisLockCoordinator wit
     const key = `${prefix}${FIRE}`; // unique to this run under the default prefix
     expect(await byDefault.shouldRun(key, 10_000)).toBe(true);
     const inspector = await open(SHARED_REDIS_URL);
-    expect(await inspector.get(`fleetcron:${key}`)).toBe(byDefault.token);
+    expect(await inspector.get(`fleetcron:${key}`)).toBe(`${byDefault.token}:1`);
   });
 
   it('rejects a lease that is not a positive integer, without touching Redis', async () => {

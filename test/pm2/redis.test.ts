@@ -35,8 +35,9 @@ describe('the PM2 arbiter with REDIS_URL', () => {
 
     const redis = new Redis(redisServer.url);
     try {
-      // Claims are scoped by app name under the configured prefix, and the host sent one SET per key, not one per instance.
-      expect((await redis.keys('*')).sort()).toEqual(keys.map((key) => `fc-test:electors:${key}`).sort());
+      // Claims are scoped by the app's namespace and name under the configured prefix, and the host sent one SET per
+      // key, not one per instance.
+      expect((await redis.keys('*')).sort()).toEqual(keys.map((key) => `fc-test:default/electors\u001f${key}`).sort());
       const stats = await redis.info('commandstats');
       expect(/cmdstat_set:calls=(\d+)/.exec(stats)?.[1]).toBe(String(keys.length));
     } finally {

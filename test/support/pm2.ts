@@ -36,7 +36,7 @@ export interface BusPacket {
   at?: number;
   data?: unknown;
   raw?: unknown;
-  process?: { pm_id: number | string; name: string };
+  process?: { pm_id: number | string; name: string; namespace?: string };
 }
 
 export interface BusEvent {
@@ -48,17 +48,31 @@ export interface LogLine {
   /** The pm_id, or `_old_<pm_id>` for a process that `pm2 reload` is replacing. */
   pmId: number | string;
   app: string;
+  /** The PM2 namespace of the app ('default' unless it was started in another). */
+  namespace: string;
   stream: 'out' | 'err';
   text: string;
 }
 
 interface HarnessApi extends Pm2Api {
   start(config: { apps: Pm2App[] }, callback: (error: Error | null) => void): void;
+  start(script: string, options: ScriptOptions, callback: (error: Error | null) => void): void;
   restart(name: string, callback: (error: Error | null) => void): void;
   reload(name: string, callback: (error: Error | null) => void): void;
   delete(name: string, callback: (error: Error | null) => void): void;
   killDaemon(callback: (error: Error | null) => void): void;
   list(callback: (error: Error | null, list: RawProcess[]) => void): void;
+}
+
+/** The options of `pm2 start <script>`, in the spelling PM2's API takes them. */
+interface ScriptOptions {
+  name: string;
+  namespace: string;
+  cwd?: string;
+  nodeArgs?: string[];
+  execMode?: 'fork' | 'cluster';
+  instances?: number;
+  force: true;
 }
 
 interface RawProcess {
@@ -80,6 +94,12 @@ export interface Pm2Harness {
   /** The apps' stdout/stderr, one entry per line. */
   readonly lines: LogLine[];
   start(apps: Pm2App[]): Promise<void>;
+  /**
+   * Starts `app` (its script, name, cwd, node_args, exec_mode and instances) in `namespace`, as `pm2 start <script>
+   * --name <name> --namespace <namespace> -f` does. Unlike start(), which restarts a running app of the same name,
+   * this starts it beside one in another namespace.
+   */
+  startInNamespace(app: Pm2App, namespace: string): Promise<void>;
   restart(name: string): Promise<void>;
   /** PM2's zero-downtime reload: each instance is replaced by a new process under the same pm_id, one at a time. */
   reload(name: string): Promise<void>;
@@ -121,6 +141,10 @@ export async function startPm2(options: { connectTimeoutMs?: number } = {}): Pro
     events,
     lines,
     start: (apps) => call('pm2.start', 20_000, (cb) => api.start({ apps }, cb)),
+    startInNamespace: ({ script, name, cwd, node_args, exec_mode, instances }, namespace) =>
+      call(`pm2.start(${namespace}/${name})`, 20_000, (cb) =>
+        api.start(script, { name, namespace, cwd, nodeArgs: node_args, execMode: exec_mode, instances, force: true }, cb),
+      ),
     restart: (name) => call(`pm2.restart(${name})`, 20_000, (cb) => api.restart(name, cb)),
     reload: (name) => call(`pm2.reload(${name})`, 30_000, (cb) => api.reload(name, cb)),
     async list() {
@@ -141,7 +165,7 @@ export async function startPm2(options: { connectTimeoutMs?: number } = {}): Pro
       const stream = event === 'log:out' ? 'out' : event === 'log:err' ? 'err' : undefined;
       if (!stream || typeof packet.data !== 'string' || !packet.process) return;
       for (const text of packet.data.split('\n')) {
-        if (text !== '') lines.push({ pmId: packet.process.pm_id, app: packet.process.name, stream, text });
+        if (text !== '') lines.push({ pmId: packet.process.pm_id, app: packet.process.name, namespace: packet.process.namespace ?? 'default', stream, text });
       }
     });
   } catch (error) {

@@ -3,8 +3,11 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Node flags that run TypeScript (tsx, found from any working directory) with `fleetcron` resolved to src/. */
-export const TS_NODE_ARGS = [`--import=${pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href}`, '--conditions=source'];
+/**
+ * Node flags that run TypeScript (tsx, found from any working directory); in the repository tsx resolves `fleetcron`
+ * to src/ (the `paths` of tsconfig.json).
+ */
+export const TS_NODE_ARGS = [`--import=${pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href}`];
 
 /** One JSON line a fixture process printed as `{"fleetcron-test": {...}}`. */
 export type Report = Record<string, unknown> & { type: string };

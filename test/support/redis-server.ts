@@ -20,8 +20,11 @@ export interface RedisServer {
   port: number;
   /** `redis://[:password@]127.0.0.1:port` */
   url: string;
-  /** Kills this server's process (by its pid) and waits for it to exit. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Kills this server's process (by its pid) and waits for it to exit. Safe to call twice. `SIGKILL` is a crash:
+   * no shutdown, not even Redis 7's wait for lagging replicas.
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
 /**
@@ -57,8 +60,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 async function startOn(port: number, { password, cluster = false }: RedisServerOptions): Promise<RedisServer> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
   if (password !== undefined) args.push('--requirepass', password);
-  const dir = cluster ? await mkdtemp(join(tmpdir(), 'fleetcron-redis-')) : undefined;
-  if (dir !== undefined) {
+  // A directory of its own: a replica writes the snapshot it syncs from its primary there, and a cluster node its config.
+  const dir = await mkdtemp(join(tmpdir(), 'fleetcron-redis-'));
+  args.push('--dir', dir);
+  if (cluster) {
     // Without an announced address the node advertises an empty host and cluster clients cannot follow it.
     args.push('--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'));
   }
@@ -73,10 +78,10 @@ async function startOn(port: number, { password, cluster = false }: RedisServerO
   // Should this process exit without stopping the server (an uncaught error, process.exit), the server goes too.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     process.off('exit', killOnExit);
-    await stopChild(child, exited);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await stopChild(child, exited, signal);
+    await rm(dir, { recursive: true, force: true });
   };
 
   try {
@@ -106,9 +111,9 @@ async function waitUntilServing(port: number, cluster: boolean, exited: Promise<
   await until(async () => (await command(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 'serving its slots');
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<void>, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);

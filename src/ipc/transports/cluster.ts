@@ -25,12 +25,17 @@ export interface AuthorityHandle {
   close(): void;
 }
 
-/** The upstream an authority uses when none is given, announced once in its log. */
-export function defaultUpstream(options: ServeOptions, logger: Logger, where: string): RunCoordinator | undefined {
+/**
+ * The upstream an authority uses when none is given, announced once in its log. `hopUp`: the authority above
+ * this process comes first (a node:cluster primary that is itself a PM2 instance asks the arbiter); never for the
+ * PM2 arbiter itself, whose parent is the PM2 daemon it serves.
+ */
+export function defaultUpstream(options: ServeOptions, logger: Logger, where: string, hopUp: boolean): RunCoordinator | undefined {
   const processWide = getRunCoordinator();
-  const upstream =
-    options.coordinator ?? authorityAbove(processWide) ?? processWide ?? (process.env.NODE_CRON_RUN !== undefined ? new EnvVarRunCoordinator() : undefined);
-  if (!upstream) logger.info(`${where}: no upstream coordinator; electing host-locally (one run per fire on this host)`);
+  const above = hopUp ? authorityAbove(processWide) : undefined;
+  const upstream = options.coordinator ?? above ?? processWide ?? (process.env.NODE_CRON_RUN !== undefined ? new EnvVarRunCoordinator() : undefined);
+  if (upstream && upstream === above) logger.info(`${where}: elections go on to the authority above this process`);
+  else if (!upstream) logger.info(`${where}: no upstream coordinator; electing host-locally (one run per fire on this host)`);
   else if (upstream instanceof EnvVarRunCoordinator) logger.info(`${where}: this host is the designated runner only when NODE_CRON_RUN=true (now '${process.env.NODE_CRON_RUN}')`);
   return upstream;
 }
@@ -45,7 +50,7 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   assertNotServing('serveCluster()');
   const logger = options.logger ?? globalLogger;
   const authority = new Authority({
-    upstream: defaultUpstream(options, logger, 'serveCluster()'),
+    upstream: defaultUpstream(options, logger, 'serveCluster()', true),
     electionTimeoutMs: options.electionTimeoutMs,
     logger,
   });

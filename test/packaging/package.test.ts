@@ -1,0 +1,375 @@
+// What a user gets from the registry: `npm pack` of a snapshot of this checkout, installed into a fresh project
+// from the tarball, then checked from there with plain node and with the TypeScript of this repository.
+// One pack and one install serve every check (beforeAll); the checks' processes run side by side, a few at a time.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
+/** The public subpaths that can be imported; `fleetcron/pm2-arbiter` is a program (importing it runs the arbiter). */
+const MODULES = ['fleetcron', 'fleetcron/redis', 'fleetcron/pm2'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Packed {
+  filename: string;
+  size: number;
+  entryCount: number;
+  files: Array<{ path: string }>;
+}
+
+/** Every process still running, by pid (each leads its own process group): afterAll ends them all. */
+const running = new Set<number>();
+
+/** Runs a command to its end in its own process group (so a timeout or afterAll ends its children too); never rejects. */
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 90_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const pid = child.pid!;
+    running.add(pid);
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${timeoutMs} ms)`;
+      killGroup(pid);
+    }, timeoutMs);
+    child.on('error', (error) => (stderr += `\n${error.message}`));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      running.delete(pid);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** At most `n` of the queued jobs at a time: the machine has two cores, shared. */
+function limiter(n: number): <T>(job: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return (job) =>
+    new Promise((resolve, reject) => {
+      const start = () => {
+        active++;
+        job()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            queue.shift()?.();
+          });
+      };
+      if (active < n) start();
+      else queue.push(start);
+    });
+}
+
+/** npm without the settings of an npm that may have started this test (`npm test --silent` would hide warnings). */
+const npmEnv: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || /^npm_config_(cache|registry|userconfig)$/i.test(key))),
+  npm_config_update_notifier: 'false',
+  npm_config_loglevel: 'warn',
+  FORCE_COLOR: '0',
+};
+
+/** When anything under `path` last changed (a directory changes when a file is removed from it). */
+function newest(path: string): number {
+  const stats = statSync(path);
+  return stats.isDirectory() ? Math.max(stats.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name)))) : stats.mtimeMs;
+}
+
+/** When the oldest file under `path` was written. */
+function oldestFile(path: string): number {
+  const stats = statSync(path);
+  return stats.isDirectory() ? Math.min(...readdirSync(path).map((name) => oldestFile(join(path, name)))) : stats.mtimeMs;
+}
+
+/** True when the checkout's dist/ was built after the last change to anything it is built from. */
+function distIsFresh(): boolean {
+  const dist = join(REPO, 'dist');
+  if (!existsSync(dist) || readdirSync(dist).length === 0) return false;
+  const inputs = ['src', 'tsup.config.ts', 'tsconfig.json', 'package.json'].map((input) => newest(join(REPO, input)));
+  return oldestFile(dist) >= Math.max(...inputs);
+}
+
+/** Every path a manifest field names (main, exports, bin, ...). */
+function targetsOf(manifest: Record<string, unknown>): string[] {
+  const targets: string[] = [];
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') targets.push(value);
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  for (const field of ['main', 'module', 'types', 'typings', 'bin', 'exports', 'typesVersions']) walk(manifest[field]);
+  return targets.map((target) => posix.normalize(target));
+}
+
+/** The conditions used anywhere in an exports map. */
+function conditionsOf(exportsMap: unknown): Set<string> {
+  const conditions = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (!key.startsWith('.')) conditions.add(key);
+      walk(inner);
+    }
+  };
+  walk(exportsMap);
+  return conditions;
+}
+
+// --- the files of the consuming project --------------------------------------------------------------------------
+
+/** Loads every module subpath both ways and describes what each exposes: name -> kind (and a function's own name). */
+const EXPORTS_SCRIPT = `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const describe = (m) => Object.fromEntries(Object.keys(m).sort().map((k) => [k, typeof m[k] === 'function' ? 'function ' + m[k].name : typeof m[k]]));
+const out = {};
+for (const name of ${JSON.stringify(MODULES)}) out[name] = { esm: describe(await import(name)), cjs: describe(require(name)) };
+out.arbiter = { esm: import.meta.resolve('fleetcron/pm2-arbiter'), cjs: 'file://' + require.resolve('fleetcron/pm2-arbiter') };
+console.log(JSON.stringify(out));
+`;
+
+/** The stack of a task function's call, seen from inside it: frames of fleetcron's own classes. */
+const stackScript = (load: string) => `
+Error.stackTraceLimit = 50;
+${load}
+const task = cron.createTask('* * * * *', () => console.log(JSON.stringify(new Error('probe').stack.split('\\n').slice(1))));
+Promise.resolve(task.execute()).finally(() => task.destroy());
+`;
+
+/** Type-checked from each module system: every subpath resolves, and to real types (an `any` would make the expected errors unused). */
+const CONSUMER = `
+import cron, { validate, type ScheduledTask } from 'fleetcron';
+import { RedisLockCoordinator } from 'fleetcron/redis';
+import { servePm2 } from 'fleetcron/pm2';
+import * as arbiter from 'fleetcron/pm2-arbiter';
+
+export const task: ScheduledTask = cron.schedule('* * * * *', () => undefined);
+export const valid: boolean = validate('* * * * *');
+export const Coordinator = RedisLockCoordinator;
+export const serve = servePm2;
+export const program = arbiter;
+// @ts-expect-error validate() returns a boolean
+export const notAString: string = validate('* * * * *');
+// @ts-expect-error a coordinator needs a client
+new RedisLockCoordinator();
+// @ts-expect-error servePm2 takes options, not a number
+servePm2(1);
+`;
+
+/**
+ * One project per module resolution. nodenext, which takes both the .d.ts and the .d.cts files, also checks them
+ * (skipLibCheck: false) against @types/node, as a Node project has it; the others check how the imports resolve,
+ * which skipLibCheck does not skip, and leave the declarations' own check to it (checking @types/node four times
+ * would cost seconds each).
+ */
+const TYPE_PROJECTS: Record<string, { compilerOptions: Record<string, unknown>; files: string[] }> = {
+  // A default CommonJS project: `module: commonjs` resolves like node10 (no exports map, typesVersions instead).
+  node10: { compilerOptions: { module: 'commonjs', esModuleInterop: true }, files: ['types/node10.ts'] },
+  node16: { compilerOptions: { module: 'node16' }, files: ['types/esm.mts', 'types/cjs.cts'] },
+  nodenext: { compilerOptions: { module: 'nodenext', skipLibCheck: false, types: ['node'] }, files: ['types/esm.mts', 'types/cjs.cts'] },
+  bundler: { compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, files: ['types/bundler.ts'] },
+};
+
+describe('the packed tarball, installed into a fresh project', () => {
+  let tmp: string | undefined;
+  let app = '';
+  let installed = '';
+  let packed: Packed;
+  let files: Set<string>;
+  let manifest: Record<string, unknown>;
+  let install: Run;
+  const checks = new Map<string, Promise<Run>>();
+  const check = (name: string) => checks.get(name)!;
+
+  beforeAll(async () => {
+    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'fleetcron-pack-')));
+
+    // Pack a snapshot of the checkout, not the checkout itself: packing builds dist/ (prepack), and other tests use
+    // the checkout's dist/ meanwhile.
+    const snapshot = join(tmp, 'package');
+    const skip = new Set(['node_modules', '.git', 'dist', '.test-results', 'coverage']);
+    cpSync(REPO, snapshot, { recursive: true, filter: (from) => !skip.has(relative(REPO, from).split(sep)[0]!) });
+    symlinkSync(realpathSync(join(REPO, 'node_modules')), join(snapshot, 'node_modules'));
+    // The build takes some 20 s of CPU, mostly the declarations. When the checkout's dist/ is newer than everything
+    // it is built from, as `npm test` leaves it, the snapshot takes that build and packs without running scripts;
+    // otherwise npm pack runs prepack, as it does for a publish.
+    const reuse = distIsFresh();
+    if (reuse) cpSync(join(REPO, 'dist'), join(snapshot, 'dist'), { recursive: true });
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp, ...(reuse ? ['--ignore-scripts'] : [])], snapshot, npmEnv, 180_000);
+    const json = pack.stdout.search(/^\[\s*\{/m);
+    if (pack.code !== 0 || json < 0) throw new Error(`npm pack failed (${pack.code})\n${pack.stdout}\n${pack.stderr}`);
+    packed = (JSON.parse(pack.stdout.slice(json)) as Packed[])[0]!;
+    files = new Set(packed.files.map((f) => f.path));
+
+    app = join(tmp, 'app');
+    mkdirSync(join(app, 'types'), { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fleetcron-consumer', version: '1.0.0', private: true, type: 'commonjs' }));
+    // Offline but for fleetcron's dependency (cron-parser), which the local npm cache has from this repo's install.
+    install = await run('npm', ['install', join(tmp, packed.filename), '--prefer-offline', '--no-audit', '--no-fund'], app, npmEnv, 90_000);
+    if (install.code !== 0) throw new Error(`npm install of the tarball failed (${install.code})\n${install.stdout}\n${install.stderr}`);
+    installed = join(app, 'node_modules/fleetcron');
+    manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
+
+    writeFileSync(join(app, 'exports.mjs'), EXPORTS_SCRIPT);
+    writeFileSync(join(app, 'stack.cjs'), stackScript("const cron = require('fleetcron');"));
+    writeFileSync(join(app, 'stack.mjs'), stackScript("import cron from 'fleetcron';"));
+    for (const file of ['node10.ts', 'bundler.ts', 'esm.mts', 'cjs.cts']) writeFileSync(join(app, 'types', file), CONSUMER);
+    // @types/node as this repository has it (fleetcron's declarations use Node's globals, such as URL).
+    mkdirSync(join(app, 'node_modules/@types'), { recursive: true });
+    symlinkSync(realpathSync(join(REPO, 'node_modules/@types/node')), join(app, 'node_modules/@types/node'));
+    const base = { strict: true, noEmit: true, skipLibCheck: true, types: [], target: 'es2022', lib: ['es2022'] };
+    for (const [name, project] of Object.entries(TYPE_PROJECTS)) {
+      const config = { compilerOptions: { ...base, ...project.compilerOptions }, files: project.files };
+      writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify(config, null, 2));
+    }
+
+    // Every check's process starts now, three at a time; each test awaits its own.
+    const limit = limiter(3);
+    const start = (name: string, command: string, args: string[]) => checks.set(name, limit(() => run(command, args, app)));
+    const node = (name: string, args: string[]) => start(name, process.execPath, args);
+    // The longest first: nodenext, which checks @types/node too.
+    for (const name of ['nodenext', ...Object.keys(TYPE_PROJECTS).filter((n) => n !== 'nodenext')]) {
+      node(`tsc ${name}`, [TSC, '-p', `tsconfig.${name}.json`, '--listFiles']);
+    }
+    node('exports', ['exports.mjs']);
+    node('exports --conditions=source', ['--conditions=source', 'exports.mjs']);
+    start('bin --help', join(app, 'node_modules/.bin/fleetcron-arbiter'), ['--help']); // as a shell runs it: shebang, mode
+    for (const script of ['stack.cjs', 'stack.mjs']) {
+      node(script, [script]);
+      node(`${script} --enable-source-maps`, ['--enable-source-maps', script]);
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const pid of running) killGroup(pid);
+    await Promise.allSettled(checks.values());
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('installs without running anything: no install script, so npm has nothing to warn about', () => {
+    expect(`${install.stdout}\n${install.stderr}`).not.toMatch(/install.?scripts?/i);
+    const scripts = Object.keys((manifest.scripts ?? {}) as Record<string, string>);
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(scripts, hook).not.toContain(hook);
+    expect(files.has('binding.gyp')).toBe(false); // npm would run node-gyp for it
+  });
+
+  it('npm pack builds the package first (prepack), so the tarball has a dist/ made from its sources', () => {
+    const scripts = (manifest.scripts ?? {}) as Record<string, string>;
+    expect(scripts.prepack).toMatch(/\btsup\b|\bnpm run build\b/);
+    if (scripts.prepack!.includes('npm run build')) expect(scripts.build).toMatch(/\btsup\b/);
+    expect([...files].filter((file) => file.startsWith('dist/')).length).toBeGreaterThan(10);
+  });
+
+  it('every main/module/types/typesVersions/bin/exports target is a file of the tarball', () => {
+    const targets = targetsOf(manifest);
+    expect(targets.length).toBeGreaterThan(10);
+    for (const target of targets) expect(files.has(target), `${target} is in the tarball`).toBe(true);
+    // Only conditions every tool knows; a development one would point at files that are not shipped, or not loadable.
+    expect([...conditionsOf(manifest.exports)].sort()).toEqual(['default', 'import', 'require', 'types']);
+  });
+
+  it('ships the MIT LICENSE that package.json names', () => {
+    expect(manifest.license).toBe('MIT');
+    expect(files.has('LICENSE')).toBe(true);
+    const license = readFileSync(join(installed, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License/);
+    expect(license).toContain('Copyright (c) 2026 the fleetcron authors');
+  });
+
+  it('import and require expose the same names, and classes and functions keep their names in both builds', async () => {
+    const { code, stdout, stderr } = await check('exports');
+    expect(code, stderr).toBe(0);
+    const out = JSON.parse(stdout) as Record<string, { esm: Record<string, string>; cjs: Record<string, string> }>;
+    for (const name of MODULES) {
+      const { esm, cjs } = out[name]!;
+      expect(Object.keys(esm).length, name).toBeGreaterThan(0);
+      expect(cjs, `require('${name}') is import('${name}')`).toEqual(esm);
+      for (const [key, kind] of Object.entries(esm)) if (key !== 'default' && kind.startsWith('function')) expect(kind, `${name}: ${key}`).toBe(`function ${key}`);
+    }
+    expect(out['fleetcron/redis']!.cjs.RedisLockCoordinator).toBe('function RedisLockCoordinator');
+    expect(out.fleetcron!.cjs.MemoryRunCoordinator).toBe('function MemoryRunCoordinator');
+    // The program behind fleetcron/pm2-arbiter (and the bin), as each build resolves it.
+    expect(out.arbiter!.esm).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.js$/);
+    expect(out.arbiter!.cjs).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.cjs$/);
+  });
+
+  it('node --conditions=source (a condition some tools set) loads the same package', async () => {
+    const [plain, source] = await Promise.all([check('exports'), check('exports --conditions=source')]);
+    expect(source.code, source.stderr).toBe(0);
+    expect(source.stdout).toBe(plain.stdout);
+  });
+
+  it('the fleetcron-arbiter bin runs as a command', async () => {
+    const { code, stdout, stderr } = await check('bin --help');
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('fleetcron-arbiter: answers the elections');
+  });
+
+  for (const script of ['stack.cjs', 'stack.mjs']) {
+    for (const maps of [false, true]) {
+      it(`${script}${maps ? ' --enable-source-maps' : ''}: stack frames name the classes and point at installed files`, async () => {
+        const { code, stdout, stderr } = await check(`${script}${maps ? ' --enable-source-maps' : ''}`);
+        expect(code, stderr).toBe(0);
+        const frames = (JSON.parse(stdout) as string[]).map((line) => line.trim());
+        const ours = frames.filter((frame) => frame.includes(`${sep}node_modules${sep}fleetcron${sep}`));
+        expect(ours.length, frames.join('\n')).toBeGreaterThan(0);
+        for (const frame of ours) {
+          const file = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/.exec(frame)?.[1];
+          expect(file, frame).toBeDefined();
+          const path = file!.startsWith('file://') ? fileURLToPath(file!) : file!;
+          expect(files.has(relative(installed, path).split(sep).join('/')), `${frame}: a file of the tarball`).toBe(true);
+          expect(existsSync(path), `${frame}: installed`).toBe(true);
+          expect(frame, 'no class renamed by the build').not.toMatch(/\b_class\d*\b/);
+        }
+        expect(ours.some((frame) => frame.includes('InlineScheduledTask.')), frames.join('\n')).toBe(true);
+      });
+    }
+  }
+
+  it('source maps, if any are shipped, refer only to files of the tarball', () => {
+    const maps = [...files].filter((file) => file.endsWith('.map'));
+    for (const map of maps) {
+      const { sources, sourceRoot = '' } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+      for (const source of sources) expect(files.has(posix.join(posix.dirname(map), sourceRoot, source)), `${map}: ${source}`).toBe(true);
+    }
+    // Each built file that has a map says so, and that map is shipped.
+    for (const file of [...files].filter((f) => /\.c?js$/.test(f))) {
+      const reference = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(installed, file), 'utf8'))?.[1];
+      if (reference) expect(files.has(posix.join(posix.dirname(file), reference)), `${file} -> ${reference}`).toBe(true);
+    }
+  });
+
+  for (const [name, project] of Object.entries(TYPE_PROJECTS)) {
+    it(`types resolve for every subpath with module resolution ${name} (${project.files.join(', ')})`, async () => {
+      const { code, stdout, stderr } = await check(`tsc ${name}`);
+      const errors = stdout.split('\n').filter((line) => /error TS\d+/.test(line));
+      expect(errors, stderr).toEqual([]);
+      expect(code).toBe(0);
+      // Which declarations it took: CommonJS files the .d.cts ones, ES modules the .d.ts ones.
+      const taken = stdout.split('\n').filter((line) => line.includes('/node_modules/fleetcron/'));
+      for (const subpath of ['index', 'redis', 'pm2', 'pm2-arbiter']) {
+        if (project.files.some((f) => f.endsWith('.cts'))) expect(taken, subpath).toContainEqual(expect.stringMatching(new RegExp(`/dist/${subpath}\\.d\\.cts$`)));
+        expect(taken, subpath).toContainEqual(expect.stringMatching(new RegExp(`/dist/${subpath}\\.d\\.ts$`)));
+      }
+    });
+  }
+});
