@@ -153,7 +153,12 @@ export function account(records: Stored[], label: string): MatrixResult {
     if (missing.length > 0) violations.push(`${label} ${slot}${describeCase(slot)}: did not run, and ${missing.join('; and ')}`);
   }
 
-  return { planned, fires, cases, violations, observations, table: table(cases, label) };
+  const ranOnce = planned.filter((slot) => fire(slot).runs.length === 1).length;
+  const summary =
+    `planned fires: ${planned.length} (${planned[0] ?? '-'} to ${planned.at(-1) ?? '-'}), of which ran once: ${ranOnce}, ` +
+    `ran nowhere: ${planned.filter((slot) => fire(slot).runs.length === 0).length}, ran more than once: ${planned.length - ranOnce - planned.filter((slot) => fire(slot).runs.length === 0).length}; ` +
+    `faulted fires: ${cases.length}`;
+  return { planned, fires, cases, violations, observations, table: `${table(cases, label)}\n${summary}` };
 }
 
 /** The case's fire broke the contract: ran twice; ran nowhere, unreported or unlogged; its winner was killed mid-run unlogged. */
