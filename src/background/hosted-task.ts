@@ -16,7 +16,7 @@ export interface HostedDeps {
   /** Ends the session in the host once the task is stopped and settled. */
   release(session: SessionId): void;
   /** The election channel of a distributed task, and the coordinator to put on it; `onLost` reports a lost fire. */
-  coordinator(channel: ParentChannel, logger: Logger, onLost: (key: string, cause: string) => void): RunCoordinator;
+  coordinator(channel: ParentChannel, logger: Logger, onLost: (key: string, cause: string, ran: boolean) => void): RunCoordinator;
   channel(session: SessionId): ParentChannel & { close(): void };
 }
 
@@ -40,9 +40,9 @@ export class HostedTask {
   ) {
     const logger = this.forwardingLogger();
     this.channel = options.distributed ? deps.channel(session) : undefined;
-    const runCoordinator = this.channel && deps.coordinator(this.channel, logger, (key, cause) => {
+    const runCoordinator = this.channel && deps.coordinator(this.channel, logger, (key, cause, ran) => {
       const slot = slotOfKey(key);
-      if (slot !== undefined) this.task.reportLost(slot, cause);
+      if (slot !== undefined) this.task.reportLost(slot, cause, ran);
     });
     this.task = new InlineScheduledTask(pattern, fn, { ...options, logger, runCoordinator });
     for (const event of FORWARDED) this.task.on(event, (context) => this.forward(event, context));

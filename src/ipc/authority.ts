@@ -55,6 +55,8 @@ export class Authority {
   private readonly fires = new Map<string, HostFire>();
   private readonly peers = new Map<PeerId, Peer>();
   private sweepAt = 64;
+  /** Upstream elections failed in a row, for the outage's log lines. */
+  private upstreamFailures = 0;
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly maxLeaseMs: number;
@@ -193,6 +195,7 @@ export class Authority {
     this.fires.set(id, fire);
     const waitMs = fireInfo.waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(fireInfo.waitMs, 1));
     this.upstreamElection(id, ttlMs, waitMs, fireInfo).then((outcome) => {
+      this.upstreamHealth(fire, outcome);
       fire.decide(toVerdict(outcome));
       if (fire.state === 'granted' && fire.goneWhileElecting !== undefined) this.giveUp(fire, id, fire.holder, fire.goneWhileElecting, () => undefined);
     });
@@ -223,6 +226,19 @@ export class Authority {
     timer.unref();
   }
 
+  /** One error line when the upstream starts failing, one when it answers again, with the fires skipped meanwhile. */
+  private upstreamHealth(fire: HostFire, outcome: Outcome): void {
+    const failed = !outcome.elected && outcome.reason === 'coordinator-error';
+    if (failed) {
+      if (this.upstreamFailures++ === 0) {
+        this.logger.error(`fleetcron: fire ${fire.label} was not run: the upstream coordinator failed: ${describe(outcome.error)}; fires are skipped (coordinator-error) until it answers`);
+      }
+    } else if (this.upstreamFailures > 0) {
+      this.logger.info(`fleetcron: the upstream coordinator answers again; ${this.upstreamFailures} fire(s) were skipped (coordinator-error) meanwhile`);
+      this.upstreamFailures = 0;
+    }
+  }
+
   private lose(fire: HostFire): void {
     const loss = fire.lose();
     if (loss) this.report(fire, loss);
@@ -236,6 +252,7 @@ export class Authority {
         : `fleetcron: fire ${fire.label} was not run: ${loss.cause}; no other process could take it within its tolerance`,
     );
     const notice: LostNotice = { proto: PROTOCOL, v: VERSION, kind: 'lost', key: fire.key, cause: loss.ran ? `${fire.holder} ${loss.cause} while running it` : loss.cause };
+    if (loss.ran) notice.ran = true;
     for (const peerId of loss.told) this.peers.get(peerId)?.notify?.(notice);
   }
 

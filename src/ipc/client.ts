@@ -31,7 +31,7 @@ export interface ClientOptions {
   /** How long the authority may stay silent before the warning (it may be starting up beside this process). */
   warnAfterMs?: number;
   /** A fire this process lost ran nowhere after all (its winner stopped or died): the task reports it. */
-  onLost?(key: string, cause: string): void;
+  onLost?(key: string, cause: string, ran: boolean): void;
   now?: () => number;
 }
 
@@ -292,7 +292,7 @@ export class AuthorityClient implements TrackingCoordinator {
     if (lost) {
       if (!this.watching.delete(lost.key)) return;
       this.listen();
-      this.options.onLost?.(lost.key, lost.cause);
+      this.options.onLost?.(lost.key, lost.cause, lost.ran === true);
       return;
     }
     const reply = parseReply(data);

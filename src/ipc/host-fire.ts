@@ -99,7 +99,7 @@ export class HostFire {
         ask.answer({ error: this.error });
         return;
       case 'lost':
-        ask.answer({ error: `fire ${this.label} was given up by ${this.holder} and nobody could take it: ${this.orphanCause}` });
+        ask.answer({ error: `fire ${this.label} was lost: ${this.orphanCause}` });
         return;
       default:
         this.tell(ask);
@@ -187,6 +187,7 @@ export class HostFire {
     if (this.state === 'granted') return 'release';
     if (this.state !== 'running') return undefined;
     this.state = 'lost';
+    this.orphanCause = `${peer} ${cause} while running it`;
     return { loss: { cause, ran: true, told: [...this.told] } };
   }
 

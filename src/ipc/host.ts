@@ -27,15 +27,15 @@ export function assertNotServing(where: string): void {
 /** A task that can say a fire it lost ran nowhere after all (`execution:lost`). */
 interface ReportsLost {
   readonly name: string;
-  reportLost(slot: number, cause: string): void;
+  reportLost(slot: number, cause: string, ran: boolean): void;
 }
 
 /** Tells this process's tasks named in `key` that the fire ran nowhere. */
-export function reportLost(key: string, cause: string): void {
+export function reportLost(key: string, cause: string, ran = false): void {
   const slot = slotOfKey(key);
   if (slot === undefined) return;
   const name = key.slice(0, key.length - ':0000-00-00T00:00:00.000Z'.length);
-  for (const task of getTasks().values()) if (reportsLost(task) && task.name === name) task.reportLost(slot, cause);
+  for (const task of getTasks().values()) if (reportsLost(task) && task.name === name) task.reportLost(slot, cause, ran);
 }
 
 function reportsLost(task: ScheduledTask): task is ScheduledTask & ReportsLost {
@@ -43,7 +43,7 @@ function reportsLost(task: ScheduledTask): task is ScheduledTask & ReportsLost {
 }
 
 /** The tasks living in the authority process itself, as the authority knows them. */
-const self: Peer = { id: `this process (pid ${process.pid})`, notify: (notice) => reportLost(notice.key, notice.cause) };
+const self: Peer = { id: `this process (pid ${process.pid})`, notify: (notice) => reportLost(notice.key, notice.cause, notice.ran === true) };
 
 /** Routes the elections of tasks living in the authority process itself, without IPC. */
 const inProcess: TrackingCoordinator = {

@@ -71,6 +71,8 @@ export interface LostNotice {
   kind: 'lost';
   key: string;
   cause: string;
+  /** The run had started: it was lost before it ended, rather than never run. */
+  ran?: boolean;
 }
 
 export interface Envelope<T> {

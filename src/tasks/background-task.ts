@@ -6,6 +6,7 @@ import { resolveRunCoordinator } from '../coordination/default.js';
 import { Authority } from '../ipc/authority.js';
 import type { Execution, TaskContext, TaskEvent, TaskOptions, TaskStatus } from '../types.js';
 import { unregister } from './registry.js';
+import { lostFire } from './inline-task.js';
 import { TaskBase } from './task-base.js';
 
 const DEFAULT_START_TIMEOUT_MS = 5000;
@@ -116,8 +117,8 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
   }
 
   /** A fire this process lost upstream ran nowhere (reported through this process's authority above). */
-  reportLost(slot: number, cause: string): void {
-    this.emit('execution:lost', slot, undefined, undefined, new Error(`fire ${this.name}:${new Date(slot).toISOString()} ran nowhere: ${cause}`));
+  reportLost(slot: number, cause: string, ran: boolean): void {
+    this.emit('execution:lost', slot, undefined, undefined, lostFire(this.name, slot, cause, ran));
   }
 
   onLog(level: LogLevel, message: unknown, detail: unknown): void {

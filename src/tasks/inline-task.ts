@@ -179,9 +179,9 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.emit('execution:skipped', slot, undefined, 'coordinator-error', error);
   }
 
-  /** Reports a fire that ran nowhere although this process lost it: its winner stopped or died without running it. */
-  reportLost(slot: number, cause: string): void {
-    this.emit('execution:lost', slot, undefined, undefined, new Error(`fire ${this.name}:${new Date(slot).toISOString()} ran nowhere: ${cause}`));
+  /** Reports a fire this process lost whose winner stopped or died without running it, or before its run ended. */
+  reportLost(slot: number, cause: string, ran: boolean): void {
+    this.emit('execution:lost', slot, undefined, undefined, lostFire(this.name, slot, cause, ran));
   }
 
   /** A fire that cannot be coordinated is reported even by a task stopped meanwhile: it may have run nowhere. */
@@ -261,4 +261,10 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     timerQueue.setRef(this, referenced);
     for (const wait of this.jitterWaits) wait.setRef(referenced);
   }
+}
+
+/** The error of an `execution:lost` event. */
+export function lostFire(name: string, slot: number, cause: string, ran: boolean): Error {
+  const fire = `fire ${name}:${new Date(slot).toISOString()}`;
+  return new Error(ran ? `the run of ${fire} was lost before it ended: ${cause}` : `${fire} ran nowhere: ${cause}`);
 }

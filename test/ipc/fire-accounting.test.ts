@@ -142,3 +142,24 @@ describe('host fire accounting', () => {
     expect(calls).not.toContain(`billing:reports:daily:${iso}`);
   });
 });
+
+describe('upstream outages at the authority', () => {
+  it('logs the first failed fire of an outage with its cause, then one line when the upstream answers again, counting the skips', async () => {
+    let down = true;
+    const { authority, peer, errors, infos } = setup({
+      upstream: {
+        shouldRun: () => {
+          if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+          return true;
+        },
+      },
+    });
+    const iso = new Date(SLOT).toISOString();
+    for (let i = 0; i < 3; i++) expect(await authority.elect({ key: `job${i}:${iso}`, ttlMs: 1000, slot: Date.now() + 1 }, peer('a'))).toHaveProperty('error');
+    down = false;
+    expect(await authority.elect({ key: `job9:${iso}`, ttlMs: 1000, slot: Date.now() + 1 }, peer('a'))).toEqual({ elected: true });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`fire job0:${iso.replace(/\./g, '\\.')} was not run: the upstream coordinator failed: .*ECONNREFUSED`));
+    expect(infos.filter((l) => /answers again; 3 fire\(s\) were skipped/.test(l))).toHaveLength(1);
+  });
+});
