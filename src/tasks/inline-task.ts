@@ -147,6 +147,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (unable) {
       // The authority may wait for a late taker until the fire's deadline before it answers the release.
       if (coordinator) await this.giveBack(coordinator, key, slot, unable, Math.max(timeout, slot + tolerance - Date.now() + timeout));
+      else if (unable.late) this.reportMissed(slot);
       return;
     }
     const tracking = coordinator && isTracking(coordinator) ? coordinator : undefined;
