@@ -22,7 +22,7 @@ describe('PM2: a node:cluster app in fork mode, instances: 2 (each instance a pr
     const run = await pm2.waitFor(() => {
       const settledFires = settled();
       return settledFires.length >= FIRES && settledFires;
-    }, 40_000, `${FIRES} fires decided by the ${INSTANCES * WORKERS} workers`);
+    }, 40_000, `${FIRES} fires decided by all ${INSTANCES * WORKERS} workers`);
     expect(run.filter((f) => !elected(f))).toEqual([]);
     expect(fires().filter((f) => f.ran.length > 1)).toEqual([]);
     // Both instances' workers took part in every fire.
