@@ -39,12 +39,13 @@ export function heartbeats(pm2: Pm2Harness, app: string, participants: number) {
   /** Run nowhere, and reported so by every process. */
   const gap = (fire: HeartbeatFire) => complete(fire) && fire.ran.length === 0 && fire.skipped.every((s) => s.reason === 'coordinator-error');
   /**
-   * The fires after `since` from the first complete one that ran somewhere (the processes are up and elect) on,
-   * up to the last complete one. A fire run twice counts: the test then fails on it rather than waiting in vain.
+   * The fires after `since` from the first complete one that ran somewhere and that no process skipped as
+   * coordinator-error (every process reaches its authority: startup is over) on, up to the last complete one. A
+   * fire run twice counts: the test then fails on it rather than waiting in vain.
    */
   const settled = (since = ''): HeartbeatFire[] => {
     const all = fires().filter((f) => f.slot > since);
-    const first = all.findIndex((f) => complete(f) && f.ran.length > 0);
+    const first = all.findIndex((f) => complete(f) && f.ran.length > 0 && f.skipped.every((s) => s.reason !== 'coordinator-error'));
     if (first < 0) return [];
     return all.slice(first, all.findLastIndex(complete) + 1);
   };
