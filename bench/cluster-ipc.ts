@@ -53,10 +53,10 @@ async function upstreamCommands(fires: number): Promise<string> {
     }),
   );
   const authority = WORKER_COUNTS.map((workers) => totalCalls(results.get(`${workers}/authority`)!.commands) / fires);
-  const exactlyOnce = [...results.values()].every((r) => r.runsPerFire.every((runs) => runs === 1));
+  const exactlyOnce = [...results.entries()].filter(([id]) => !id.endsWith('/node-cron')).every(([, r]) => r.runsPerFire.every((runs) => runs === 1));
   const targets = [
     ['upstream Redis commands per fire per host = 1, whatever the workers', authority.map((n) => fixed(n)).join(' / '), verdict(authority.every((n) => n === 1))],
-    ['each fire runs exactly once on the host (every setup)', exactlyOnce ? 'yes' : 'no', verdict(exactlyOnce)],
+    ['each fire runs exactly once on the host (every fleetcron setup)', exactlyOnce ? 'yes' : 'no', verdict(exactlyOnce)],
   ];
   return report(
     `One host (a node:cluster primary and 1, 4 or 8 workers) with one \`* * * * * *\` distributed task in every worker, a 10 ms run, ` +

@@ -83,16 +83,17 @@ function fakeNodeRedis(time: () => Promise<unknown>, ...execs: Array<unknown[] |
 }
 
 const SHA1 = expect.stringMatching(/^[0-9a-f]{40}$/);
+const SOURCE = expect.stringMatching(/redis\.call\('SET', KEYS\[1\], ARGV\[1\], 'PX', ARGV\[2\]\)/);
 const noScript = () => new Error('NOSCRIPT No matching script. Please use EVAL.');
 
 describe('RedisLockCoordinator commands', () => {
-  it('claims with one script call per claim, by SHA1, in the argument style of each family', async () => {
+  it('claims with one script call per claim, by source first (which loads it), then by SHA1, in the argument style of each family', async () => {
     const io = fakeIoRedis();
     const viaIo = new RedisLockCoordinator(io, { prefix: 'app:' });
     expect(await viaIo.shouldRun('job:slot', 30_000)).toBe(true);
     expect(await viaIo.shouldRun('job:slot', 30_000)).toBe(true); // the fake answers 1 each time
     expect(io.sent).toEqual([
-      [['evalsha', SHA1, 1, 'app:job:slot', `${viaIo.token}:1`, '30000']],
+      [['eval', SOURCE, 1, 'app:job:slot', `${viaIo.token}:1`, '30000']],
       [['evalsha', SHA1, 1, 'app:job:slot', `${viaIo.token}:2`, '30000']],
     ]);
 
@@ -100,24 +101,25 @@ describe('RedisLockCoordinator commands', () => {
     const viaNode = new RedisLockCoordinator(node);
     expect(await viaNode.shouldRun('job:slot', 30_000)).toBe(false);
     expect(node.sent).toEqual([
-      { routing: 'fleetcron:job:slot', queued: [['evalSha', SHA1, { keys: ['fleetcron:job:slot'], arguments: [`${viaNode.token}:1`, '30000'] }]] },
+      { routing: 'fleetcron:job:slot', queued: [['eval', SOURCE, { keys: ['fleetcron:job:slot'], arguments: [`${viaNode.token}:1`, '30000'] }]] },
     ]);
     expect(io.time).not.toHaveBeenCalled();
     expect(node.time).not.toHaveBeenCalled();
   });
 
-  it('loads the script with EVAL when Redis answers NOSCRIPT, then goes on by SHA1', async () => {
-    const io = fakeIoRedis([[noScript(), null]], [[null, 1]]);
+  it('sends the source again when Redis answers NOSCRIPT (a restart, a failover, SCRIPT FLUSH), then goes on by SHA1', async () => {
+    const io = fakeIoRedis([[null, 1]], [[noScript(), null]], [[null, 1]]);
     const viaIo = new RedisLockCoordinator(io);
-    expect(await viaIo.shouldRun('job:slot', 1000)).toBe(true);
-    expect(await viaIo.shouldRun('job:next', 1000)).toBe(true);
-    expect(io.sent.map((commands) => commands.map((command) => command[0]))).toEqual([['evalsha'], ['eval'], ['evalsha']]);
-    expect(io.sent[1]?.[0]?.[1]).toMatch(/redis\.call\('SET', KEYS\[1\], ARGV\[1\], 'PX', ARGV\[2\]\)/);
+    for (const key of ['job:one', 'job:two', 'job:three']) expect(await viaIo.shouldRun(key, 1000)).toBe(true);
+    expect(io.sent.map((commands) => commands.map((command) => command[0]))).toEqual([['eval'], ['evalsha'], ['eval'], ['evalsha']]);
+    expect(io.sent[2]?.[0]?.[1]).toMatch(/redis\.call\('SET', KEYS\[1\], ARGV\[1\], 'PX', ARGV\[2\]\)/);
 
     // node-redis rejects the pipeline with the first error Redis answered.
-    const node = fakeNodeRedis(async () => [], noScript(), [1]);
-    expect(await new RedisLockCoordinator(node).shouldRun('job:slot', 1000)).toBe(true);
-    expect(node.sent.map(({ queued }) => queued.map((command) => command[0]))).toEqual([['evalSha'], ['eval']]);
+    const node = fakeNodeRedis(async () => [], [1], noScript(), [1]);
+    const viaNode = new RedisLockCoordinator(node);
+    expect(await viaNode.shouldRun('job:one', 1000)).toBe(true);
+    expect(await viaNode.shouldRun('job:two', 1000)).toBe(true);
+    expect(node.sent.map(({ queued }) => queued.map((command) => command[0]))).toEqual([['eval'], ['evalSha'], ['eval']]);
   });
 
   it('rejects with the error Redis answered a claim with', async () => {
@@ -132,11 +134,11 @@ describe('RedisLockCoordinator commands', () => {
     it('pipelines a WAIT after the script, and wins once enough replicas acknowledged', async () => {
       const io = fakeIoRedis([[null, 1], [null, 2]]);
       expect(await new RedisLockCoordinator(io, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
-      expect(io.sent).toEqual([[['evalsha', SHA1, 1, 'fleetcron:job:slot', expect.any(String), '1000'], ['wait', 2, 100]]]);
+      expect(io.sent).toEqual([[['eval', SOURCE, 1, 'fleetcron:job:slot', expect.any(String), '1000'], ['wait', 2, 100]]]);
 
       const node = fakeNodeRedis(async () => [], [1, 3]);
       expect(await new RedisLockCoordinator(node, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
-      expect(node.sent[0]?.queued.map((command) => command[0])).toEqual(['evalSha', 'wait']);
+      expect(node.sent[0]?.queued.map((command) => command[0])).toEqual(['eval', 'wait']);
       expect(node.sent[0]?.queued[1]).toEqual(['wait', 2, 100]);
     });
 
@@ -150,9 +152,12 @@ describe('RedisLockCoordinator commands', () => {
     });
 
     it('sends the claim again by source with its WAIT when the script is missing', async () => {
-      const io = fakeIoRedis([[noScript(), null], [null, 2]], [[null, 1], [null, 2]]);
-      expect(await new RedisLockCoordinator(io, { waitForReplicas }).shouldRun('job:slot', 1000)).toBe(true);
+      const io = fakeIoRedis([[null, 1], [null, 2]], [[noScript(), null], [null, 2]], [[null, 1], [null, 2]]);
+      const coordinator = new RedisLockCoordinator(io, { waitForReplicas });
+      expect(await coordinator.shouldRun('job:one', 1000)).toBe(true);
+      expect(await coordinator.shouldRun('job:two', 1000)).toBe(true);
       expect(io.sent.map((commands) => commands.map((command) => command[0]))).toEqual([
+        ['eval', 'wait'],
         ['evalsha', 'wait'],
         ['eval', 'wait'],
       ]);

@@ -108,7 +108,8 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator across a Redis 
 
   it('with a healthy replica, a claim costs one more command, WAIT, and the replica has the claim when it is won', async () => {
     const [winner, loser] = [await coordinatorOn(primary, { waitForReplicas }), await coordinatorOn(primary, { waitForReplicas })];
-    expect(await winner.shouldRun(`${FIRE}:warm-up`, 10_000)).toBe(true); // loads the script
+    expect(await winner.shouldRun(`${FIRE}:warm-up`, 10_000)).toBe(true); // sends the script's source once
+    expect(await loser.shouldRun(`${FIRE}:warm-up-2`, 10_000)).toBe(true);
     const monitor = await monitorCommands(primary.port);
     cleanups.push(() => monitor.stop());
     // MONITOR sees the commands sent once it has started; a PING shows when it has.

@@ -15,10 +15,12 @@ if held then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 const SHA1 = createHash('sha1').update(SOURCE).digest('hex');
+/** Clients that sent the source once: Redis caches a script it ran by EVAL, so later claims go by SHA1. */
+const sentSource = new WeakSet<RedisCommands>();
 
 /**
- * Claims `key` for `value` with one script call, by SHA1 and, when Redis does not have the script (a restart, a
- * failover, SCRIPT FLUSH), once more by source, which loads it. With `replicas`, a WAIT follows on the same
+ * Claims `key` for `value` with one script call: by source the first time (which loads it), by SHA1 after that and,
+ * when Redis no longer has the script (a restart, a failover, SCRIPT FLUSH), once more by source. With `replicas`, a WAIT follows on the same
  * connection, and a won claim that fewer replicas acknowledged rejects: it would not survive a failover.
  */
 export async function claim(
@@ -33,8 +35,12 @@ export async function claim(
     if (replicas) commands.push({ name: 'WAIT', replicas: replicas.count, timeoutMs: replicas.timeoutMs });
     return redis.pipeline(key, commands);
   };
-  const [won, acknowledged] = await send('EVALSHA', SHA1).catch((error: unknown) => {
-    if (isNoScript(error)) return send('EVAL', SOURCE);
+  const bySource = (): ReturnType<typeof send> => {
+    sentSource.add(redis);
+    return send('EVAL', SOURCE);
+  };
+  const [won, acknowledged] = await (sentSource.has(redis) ? send('EVALSHA', SHA1) : bySource()).catch((error: unknown) => {
+    if (isNoScript(error)) return bySource();
     throw error;
   });
   if (Number(won) !== 1) return false;
