@@ -23,7 +23,6 @@ import type { ZoneOffsets } from './zone-offsets.js';
 
 /** node-cron gives up after 100 years of days. */
 const HORIZON_DAYS = 366 * 100;
-const CACHE_LIMIT = 10_000;
 
 /**
  * The smallest wall time after `after` (both wall ms) that the fields match, walking calendar days (jumping over
@@ -83,31 +82,15 @@ function nextMatchingWall(fields: CronFields, after: number): number | null {
  * fire again.
  */
 export class CronSchedule {
-  // Per zone, bounded: when full it starts over (evicting one by one from a Map is slow in V8).
-  private static readonly cache = new Map<ZoneOffsets, Map<string, CronSchedule>>();
-
   private constructor(
     readonly pattern: string,
     private readonly fields: CronFields,
     private readonly zone: ZoneOffsets,
   ) {}
 
-  /** Shared per pattern and zone. Throws the pattern's first validation error, or RangeError for a bad zone. */
+  /** Throws the pattern's first validation error, or RangeError for a bad zone. */
   static of(pattern: string, timezone?: string): CronSchedule {
-    const fields = compileExpression(pattern);
-    const zone = zoneOffsets(timezone);
-    let schedules = CronSchedule.cache.get(zone);
-    if (schedules === undefined) {
-      schedules = new Map();
-      CronSchedule.cache.set(zone, schedules);
-    }
-    let schedule = schedules.get(pattern);
-    if (schedule === undefined) {
-      schedule = new CronSchedule(pattern, fields, zone);
-      if (schedules.size >= CACHE_LIMIT) schedules.clear();
-      schedules.set(pattern, schedule);
-    }
-    return schedule;
+    return new CronSchedule(pattern, compileExpression(pattern), zoneOffsets(timezone));
   }
 
   /** The first fire strictly after `afterMs` (epoch ms, result on a whole second), or null within 100 years. */
