@@ -18,6 +18,7 @@ import {
   timeMatches,
 } from './cron-fields.js';
 import { compileExpression } from './expression.js';
+import { WeakValueCache } from './weak-value-cache.js';
 import { zoneOffsets } from './zone.js';
 import type { ZoneOffsets } from './zone-offsets.js';
 
@@ -82,15 +83,29 @@ function nextMatchingWall(fields: CronFields, after: number): number | null {
  * fire again.
  */
 export class CronSchedule {
+  // Tasks on one pattern and zone share a schedule while any of them lives.
+  private static readonly shared = new Map<ZoneOffsets, WeakValueCache<string, CronSchedule>>();
+
   private constructor(
     readonly pattern: string,
     private readonly fields: CronFields,
     private readonly zone: ZoneOffsets,
   ) {}
 
-  /** Throws the pattern's first validation error, or RangeError for a bad zone. */
+  /** Shared per pattern and zone. Throws the pattern's first validation error, or RangeError for a bad zone. */
   static of(pattern: string, timezone?: string): CronSchedule {
-    return new CronSchedule(pattern, compileExpression(pattern), zoneOffsets(timezone));
+    const zone = zoneOffsets(timezone);
+    let schedules = CronSchedule.shared.get(zone);
+    if (schedules === undefined) {
+      schedules = new WeakValueCache();
+      CronSchedule.shared.set(zone, schedules);
+    }
+    let schedule = schedules.get(pattern);
+    if (schedule === undefined) {
+      schedule = new CronSchedule(pattern, compileExpression(pattern), zone);
+      schedules.set(pattern, schedule);
+    }
+    return schedule;
   }
 
   /** The first fire strictly after `afterMs` (epoch ms, result on a whole second), or null within 100 years. */

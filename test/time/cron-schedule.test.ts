@@ -147,9 +147,12 @@ describe('next()', () => {
 });
 
 describe('CronSchedule.of', () => {
-  it('shares one compiled pattern among the schedules using it, whatever their zone', () => {
+  it('shares one schedule per pattern and zone, and one compiled pattern among zones', () => {
     const berlin = CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin');
     const paris = CronSchedule.of('0 9 * * 1-5', 'Europe/Paris');
+    expect(CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin')).toBe(berlin);
+    expect(paris).not.toBe(berlin);
+    expect(CronSchedule.of('0 9 * * 1-5')).toBe(CronSchedule.of('0 9 * * 1-5'));
     const fieldsOf = (schedule: CronSchedule): unknown => (schedule as unknown as { fields: unknown }).fields;
     expect(fieldsOf(paris)).toBe(fieldsOf(berlin));
     expect(compileExpression('0 9 * * 1-5')).toBe(fieldsOf(berlin));
