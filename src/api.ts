@@ -7,6 +7,7 @@ import { InlineScheduledTask } from './tasks/inline-task.js';
 import type { ManagedTask } from './tasks/managed-task.js';
 import { checkOptions, isRunCoordinator } from './tasks/options.js';
 import { getTasks, register, unregister } from './tasks/registry.js';
+import { warnIfZoneUnset } from './tasks/zone-warning.js';
 import { compileExpression } from './time/expression.js';
 import type { RunCoordinator, ScheduledTask, TaskFn, TaskOptions } from './types.js';
 
@@ -38,12 +39,14 @@ export function createTask(expression: string, func: TaskFn | string | URL, opti
 }
 
 function makeTask(expression: string, func: TaskFn | string | URL, options: TaskOptions | undefined, caller: Boundary): ManagedTask {
-  compileExpression(expression);
-  const checked = checkOptions(options, (message) => (options?.logger ?? globalLogger).warn(message));
+  const fields = compileExpression(expression);
+  const logger = options?.logger ?? globalLogger;
+  const checked = checkOptions(options, (message) => logger.warn(message));
   let task: ManagedTask;
   if (typeof func === 'function') task = new InlineScheduledTask(expression, func, checked);
   else if (typeof func === 'string' || func instanceof URL) task = new BackgroundScheduledTask(expression, resolveTaskFile(func, caller), checked);
   else throw new TypeError(`fleetcron: the second argument must be a task function or a task file path (got ${describe(func)})`);
+  warnIfZoneUnset(expression, fields, checked, logger);
   register(task);
   return task;
 }

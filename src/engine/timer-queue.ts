@@ -19,6 +19,8 @@ export const MAX_SLEEP_MS = 30_000;
  */
 const EARLY_MS = 1;
 const MAX_POLLS = 64;
+/** Emptied buckets are dropped once they outnumber the live ones and this many. */
+const COMPACT_MIN = 16;
 
 /**
  * One timer for the whole process. Entries due at the same instant share a bucket, so N tasks on one schedule
@@ -27,7 +29,12 @@ const MAX_POLLS = 64;
  */
 export class TimerQueue {
   private readonly heap = new MinHeap();
+  /**
+   * One bucket per instant in the heap. A bucket emptied by `remove` stays (with its heap entry) until its
+   * instant comes up or `compact` drops it, so re-queueing an entry at the same instant reuses both.
+   */
   private readonly buckets = new Map<number, Set<QueueEntry>>();
+  private emptyBuckets = 0;
   private readonly slots = new Map<QueueEntry, Slot>();
   private refCount = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -41,6 +48,11 @@ export class TimerQueue {
     return this.slots.size;
   }
 
+  /** Instants held by the heap: at most about twice those with a queued entry, none when nothing is queued. */
+  get heapSize(): number {
+    return this.heap.size;
+  }
+
   /** Queues (or re-queues) `entry` for instant `at` (epoch ms). */
   add(entry: QueueEntry, at: number, ref = true): void {
     this.remove(entry);
@@ -49,6 +61,8 @@ export class TimerQueue {
       bucket = new Set();
       this.buckets.set(at, bucket);
       this.heap.push(at);
+    } else if (bucket.size === 0) {
+      this.emptyBuckets--;
     }
     bucket.add(entry);
     this.slots.set(entry, { at, ref });
@@ -62,12 +76,15 @@ export class TimerQueue {
     if (!slot) return;
     this.slots.delete(entry);
     if (slot.ref) this.refCount--;
+    // Not found while its bucket is being fired: `wake` has taken it out already.
     const bucket = this.buckets.get(slot.at);
-    bucket?.delete(entry);
-    // An emptied bucket stays in the heap and is skipped when it comes up.
-    if (bucket?.size === 0) this.buckets.delete(slot.at);
-    if (this.slots.size === 0) this.disarm();
-    else this.applyRef();
+    if (bucket?.delete(entry) && bucket.size === 0) this.emptyBuckets++;
+    if (this.slots.size === 0) {
+      this.clear();
+    } else {
+      this.compact();
+      this.applyRef();
+    }
   }
 
   setRef(entry: QueueEntry, ref: boolean): void {
@@ -89,11 +106,7 @@ export class TimerQueue {
     const now = this.now();
     let failure: unknown;
     for (let at = this.heap.peek(); at !== undefined && at <= now; at = this.heap.peek()) {
-      this.heap.pop();
-      const bucket = this.buckets.get(at);
-      if (!bucket) continue;
-      this.buckets.delete(at);
-      for (const entry of bucket) {
+      for (const entry of this.shift()) {
         const slot = this.slots.get(entry);
         if (!slot || slot.at !== at) continue;
         this.slots.delete(entry);
@@ -105,6 +118,7 @@ export class TimerQueue {
         }
       }
     }
+    this.compact();
     this.arm();
     // One faulty entry must not starve the others; its error still surfaces, after everyone has fired.
     if (failure !== undefined) throw failure;
@@ -112,8 +126,8 @@ export class TimerQueue {
 
   private arm(): void {
     let at = this.heap.peek();
-    while (at !== undefined && !this.buckets.has(at)) {
-      this.heap.pop();
+    while (at !== undefined && this.buckets.get(at)?.size === 0) {
+      this.shift();
       at = this.heap.peek();
     }
     if (at === undefined) {
@@ -134,6 +148,30 @@ export class TimerQueue {
     }
     this.armedFor = at;
     this.applyRef();
+  }
+
+  /** Takes the earliest instant and its bucket out of the queue. */
+  private shift(): Set<QueueEntry> {
+    const at = this.heap.pop() as number;
+    const bucket = this.buckets.get(at) as Set<QueueEntry>;
+    this.buckets.delete(at);
+    if (bucket.size === 0) this.emptyBuckets--;
+    return bucket;
+  }
+
+  /** Rebuilds the heap without the emptied buckets once they dominate; amortised O(1) per emptied bucket. */
+  private compact(): void {
+    if (this.emptyBuckets <= COMPACT_MIN || this.emptyBuckets * 2 <= this.buckets.size) return;
+    for (const [at, bucket] of this.buckets) if (bucket.size === 0) this.buckets.delete(at);
+    this.heap.reset(this.buckets.keys());
+    this.emptyBuckets = 0;
+  }
+
+  private clear(): void {
+    this.heap.reset();
+    this.buckets.clear();
+    this.emptyBuckets = 0;
+    this.disarm();
   }
 
   private disarm(): void {

@@ -13,6 +13,12 @@ const REMOVED_IN_NODE_CRON_4: Record<string, string> = {
   recoverMissedExecutions: "listen to 'execution:missed'",
 };
 
+/** Leaves room in the IPC protocol's 1024-character keys for `:` and the slot's ISO string. */
+const MAX_DISTRIBUTED_NAME_LENGTH = 512;
+// The election authority separates the parts of its claim keys with control characters.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+const SHOWN_NAME_LENGTH = 24;
+
 function fail(option: string, expected: string, value: unknown): never {
   const shown = typeof value === 'string' ? `'${value}'` : String(value);
   throw new TypeError(`fleetcron: option \`${option}\` must be ${expected} (got ${shown})`);
@@ -80,8 +86,33 @@ export function checkOptions(options: unknown, warn: (message: string) => void):
     if (typeof checked.timezone !== 'string') fail('timezone', 'an IANA time zone name', checked.timezone);
     assertTimeZone(checked.timezone);
   }
-  if (checked.distributed === true && checked.name === undefined) {
-    throw new Error('`distributed` requires a `name` (it forms the coordination key shared across instances).');
+  if (checked.distributed === true) {
+    if (checked.name === undefined) {
+      throw new Error('`distributed` requires a `name` (it forms the coordination key shared across instances).');
+    }
+    checkDistributedName(checked.name as string);
   }
   return checked as TaskOptions;
+}
+
+/** A distributed task's name goes into every election key, in every topology, so it is checked once, here. */
+function checkDistributedName(name: string): void {
+  if (name.length > MAX_DISTRIBUTED_NAME_LENGTH) {
+    failName(`be at most ${MAX_DISTRIBUTED_NAME_LENGTH} characters (got ${name.length}: ${shownName(name)})`);
+  }
+  if (name.search(CONTROL_CHARACTERS) !== -1) {
+    failName(`not contain control characters, U+0000-U+001F or U+007F (got ${shownName(name)})`);
+  }
+}
+
+function failName(problem: string): never {
+  throw new TypeError(`fleetcron: option \`name\` of a distributed task must ${problem}`);
+}
+
+/** The name quoted, cut short when long, control characters shown as `\uXXXX`. */
+function shownName(name: string): string {
+  const characters = [...name];
+  const shown = characters.length > SHOWN_NAME_LENGTH ? `${characters.slice(0, SHOWN_NAME_LENGTH).join('')}…` : name;
+  const escaped = shown.replace(CONTROL_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `'${escaped}'`;
 }

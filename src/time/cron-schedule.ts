@@ -18,12 +18,12 @@ import {
   timeMatches,
 } from './cron-fields.js';
 import { compileExpression } from './expression.js';
+import { WeakValueCache } from './weak-value-cache.js';
 import { zoneOffsets } from './zone.js';
 import type { ZoneOffsets } from './zone-offsets.js';
 
 /** node-cron gives up after 100 years of days. */
 const HORIZON_DAYS = 366 * 100;
-const CACHE_LIMIT = 10_000;
 
 /**
  * The smallest wall time after `after` (both wall ms) that the fields match, walking calendar days (jumping over
@@ -83,8 +83,8 @@ function nextMatchingWall(fields: CronFields, after: number): number | null {
  * fire again.
  */
 export class CronSchedule {
-  // Per zone, bounded: when full it starts over (evicting one by one from a Map is slow in V8).
-  private static readonly cache = new Map<ZoneOffsets, Map<string, CronSchedule>>();
+  // Tasks on one pattern and zone share a schedule while any of them lives.
+  private static readonly shared = new Map<ZoneOffsets, WeakValueCache<string, CronSchedule>>();
 
   private constructor(
     readonly pattern: string,
@@ -94,17 +94,15 @@ export class CronSchedule {
 
   /** Shared per pattern and zone. Throws the pattern's first validation error, or RangeError for a bad zone. */
   static of(pattern: string, timezone?: string): CronSchedule {
-    const fields = compileExpression(pattern);
     const zone = zoneOffsets(timezone);
-    let schedules = CronSchedule.cache.get(zone);
+    let schedules = CronSchedule.shared.get(zone);
     if (schedules === undefined) {
-      schedules = new Map();
-      CronSchedule.cache.set(zone, schedules);
+      schedules = new WeakValueCache();
+      CronSchedule.shared.set(zone, schedules);
     }
     let schedule = schedules.get(pattern);
     if (schedule === undefined) {
-      schedule = new CronSchedule(pattern, fields, zone);
-      if (schedules.size >= CACHE_LIMIT) schedules.clear();
+      schedule = new CronSchedule(pattern, compileExpression(pattern), zone);
       schedules.set(pattern, schedule);
     }
     return schedule;

@@ -10,6 +10,8 @@ import {
   lexField,
 } from './field-syntax.js';
 import { resolveNickname } from './names.js';
+import { RecentCache } from './recent-cache.js';
+import { WeakValueCache } from './weak-value-cache.js';
 
 // Cron expressions with node-cron 4.6's syntax, verdicts and messages, except where node-cron accepts an
 // expression only by an accident of its text rewriting. Those are rejected with node-cron's message for the field:
@@ -24,7 +26,9 @@ import { resolveNickname } from './names.js';
 export type { CronFields } from './cron-fields.js';
 
 const ALLOWED_CHARACTERS = /^[a-zA-Z0-9-*/,#? ]+$/;
-const CACHE_LIMIT = 10_000;
+// Field texts recur across patterns (`*`, `0`, `1-5`, …), so the last thousand or so seen spare most cron-parser
+// calls, and apps that create and destroy tasks with per-user expressions all day keep no more than that.
+const FIELD_GENERATION = 512;
 
 type Analysis =
   | { readonly valid: false; readonly errors: readonly CronFieldError[] }
@@ -54,9 +58,9 @@ function parsedFields(fields: readonly ExpandedField[]): ParsedFields {
   };
 }
 
-// Fields are cached by text: distinct patterns mostly reuse field texts (`*`, `0`, `1-5`, …), and a pattern
-// whose fields have all been seen needs no cron-parser call. null: the field is invalid.
-const fieldCache = new Map<string, ExpandedField | null>();
+// Fields are cached by text: distinct patterns mostly reuse field texts, and a pattern whose fields have all
+// been seen needs no cron-parser call. null: the field is invalid.
+const fieldCache = new RecentCache<string, ExpandedField | null>(FIELD_GENERATION);
 
 function expandedFields(texts: readonly string[]): (ExpandedField | null)[] {
   const keys = texts.map((text, i) => `${i} ${text}`);
@@ -64,7 +68,6 @@ function expandedFields(texts: readonly string[]): (ExpandedField | null)[] {
   if (cached.every((field) => field !== undefined)) return cached;
   const lexed = texts.map((text, i) => (cached[i] === undefined ? lexField(text, FIELD_SPECS[i] as FieldSpec) : null));
   const expansion = expandStandardAtoms(lexed);
-  if (fieldCache.size >= CACHE_LIMIT) fieldCache.clear();
   return cached.map((field, i) => {
     if (field !== undefined) return field;
     const atoms = lexed[i] ?? null;
@@ -108,18 +111,9 @@ function analyse(pattern: string): Analysis {
   return { valid: true, fields, compiled };
 }
 
-// Bounded: when full it starts over (evicting one by one from a Map is slow in V8).
-const analyses = new Map<string, Analysis>();
-
-function cachedAnalysis(pattern: string): Analysis {
-  let analysis = analyses.get(pattern);
-  if (analysis === undefined) {
-    analysis = analyse(pattern);
-    if (analyses.size >= CACHE_LIMIT) analyses.clear();
-    analyses.set(pattern, analysis);
-  }
-  return analysis;
-}
+// Tasks on one pattern share its compiled form (a few KB) while any of them lives; nothing stays once they are
+// gone. Everything else is analysed again each time: with the fields cached, that takes microseconds.
+const compiledByPattern = new WeakValueCache<string, CronFields>();
 
 const NOT_A_STRING = 'pattern must be a string';
 
@@ -129,13 +123,14 @@ const NOT_A_STRING = 'pattern must be a string';
  */
 export function validateDetailed(pattern: unknown): DetailedValidation {
   if (typeof pattern !== 'string') return { valid: false, errors: [{ field: 'expression', message: NOT_A_STRING }] };
-  const analysis = cachedAnalysis(pattern);
-  if (!analysis.valid) return { valid: false, errors: analysis.errors.map((e) => ({ ...e })) };
+  const analysis = analyse(pattern);
+  if (!analysis.valid) return { valid: false, errors: [...analysis.errors] };
   return { valid: true, errors: [], fields: parsedFields(analysis.fields) };
 }
 
 export function validate(pattern: unknown): boolean {
-  return typeof pattern === 'string' && cachedAnalysis(pattern).valid;
+  if (typeof pattern !== 'string') return false;
+  return compiledByPattern.get(pattern) !== undefined || analyse(pattern).valid;
 }
 
 function firstError(errors: readonly CronFieldError[]): Error {
@@ -149,10 +144,13 @@ export function parse(pattern: string): ParsedFields {
   return result.fields;
 }
 
-/** The compiled form of a valid expression (cached per pattern string); throws like `parse`. */
+/** The compiled form of a valid expression (shared per pattern string); throws like `parse`. */
 export function compileExpression(pattern: string): CronFields {
   if (typeof pattern !== 'string') throw new Error(NOT_A_STRING);
-  const analysis = cachedAnalysis(pattern);
+  const shared = compiledByPattern.get(pattern);
+  if (shared !== undefined) return shared;
+  const analysis = analyse(pattern);
   if (!analysis.valid) throw firstError(analysis.errors);
+  compiledByPattern.set(pattern, analysis.compiled);
   return analysis.compiled;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_SLEEP_MS, TimerQueue, type QueueEntry } from '../../src/engine/timer-queue.js';
 
@@ -93,4 +94,75 @@ describe('TimerQueue', () => {
     expect(() => vi.advanceTimersByTime(100)).toThrow('boom');
     expect(log).toEqual([['ok', 100]]);
   });
+
+  it('re-queueing one entry at the same far instant keeps one heap entry, and removing it leaves none', () => {
+    const queue = new TimerQueue(() => 0);
+    const entry = { fire: () => undefined };
+    const year = 365 * 24 * 3_600_000;
+    queue.add(entry, year);
+    for (let i = 0; i < 100_000; i++) {
+      queue.remove(entry);
+      queue.add(entry, year);
+    }
+    expect(queue.heapSize).toBe(1);
+    queue.remove(entry);
+    expect(queue.heapSize).toBe(0);
+  });
+
+  it('keeps the heap proportional to the live instants while entries move, and still fires each entry once, in order', () => {
+    vi.useFakeTimers({ now: 0 });
+    type Op = { kind: 'add'; entry: number; delay: number } | { kind: 'remove'; entry: number } | { kind: 'advance'; ms: number };
+    // Entries moved away from far instants leave emptied buckets behind; near ones come up and fire.
+    const soonOrLate = fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 100_000, max: 10_000_000 }));
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('add' as const), entry: fc.nat(49), delay: soonOrLate }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), entry: fc.nat(49) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 5_000 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 100, maxLength: 300 }), (ops) => {
+        vi.setSystemTime(0);
+        const queue = new TimerQueue(() => Date.now());
+        const planned = new Map<number, number>();
+        const fired: Array<[number, number]> = [];
+        const entries = Array.from({ length: 50 }, (_, i) => ({
+          fire: (now: number) => {
+            const at = planned.get(i)!;
+            expect(now).toBeGreaterThanOrEqual(at);
+            fired.push([i, at]);
+            planned.delete(i);
+          },
+        }));
+        const expected: Array<[number, number]> = [];
+        for (const step of ops) {
+          if (step.kind === 'add') {
+            const at = Date.now() + step.delay;
+            queue.add(entries[step.entry]!, at);
+            planned.set(step.entry, at);
+          } else if (step.kind === 'remove') {
+            queue.remove(entries[step.entry]!);
+            planned.delete(step.entry);
+          } else {
+            const until = Date.now() + step.ms;
+            const due = [...planned].filter(([, at]) => at <= until).sort((a, b) => a[1] - b[1]);
+            expected.push(...due);
+            vi.advanceTimersByTime(step.ms);
+          }
+          const live = new Set(planned.values()).size;
+          expect(queue.size).toBe(planned.size);
+          expect(queue.heapSize).toBeLessThanOrEqual(2 * live + 32);
+        }
+        // Same fires, and instants in ascending order (entries sharing an instant may fire in any order).
+        expect(sortedPairs(fired)).toEqual(sortedPairs(expected));
+        expect(fired.map(([, at]) => at)).toEqual(expected.map(([, at]) => at));
+        for (const entry of entries) queue.remove(entry);
+        expect(queue.heapSize).toBe(0);
+      }),
+      { numRuns: 50 },
+    );
+  });
 });
+
+function sortedPairs(pairs: Array<[number, number]>): Array<[number, number]> {
+  return [...pairs].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+}

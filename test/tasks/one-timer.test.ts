@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { timerQueue } from '../../src/engine/timer-queue.js';
 import cron from '../../src/index.js';
 
 const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -24,4 +25,20 @@ describe('one timer for the whole process', () => {
     for (const task of tasks) task.destroy();
     expect(timeouts() - before).toBeLessThanOrEqual(0);
   });
+
+  it('keeps the timer heap small over 100 000 stop()/start() cycles of a far-future task, and empty after destroy()', async () => {
+    expect(timerQueue.size).toBe(0);
+    const task = cron.schedule('0 0 1 1 *', () => undefined);
+    for (let i = 0; i < 100_000; i++) {
+      task.stop();
+      task.start();
+      // Lets the task:started/stopped events be delivered as they would be between real calls.
+      if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(timerQueue.size).toBe(1);
+    expect(timerQueue.heapSize).toBeLessThanOrEqual(2);
+    task.destroy();
+    expect(timerQueue.heapSize).toBe(0);
+  });
 });
+

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import cron from 'node-cron';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CronSchedule } from '../../src/time/cron-schedule.js';
+import { compileExpression } from '../../src/time/expression.js';
 import { TEST_ZONES } from './intl-reference.js';
 
 const DAY = 86_400_000;
@@ -146,11 +147,18 @@ describe('next()', () => {
 });
 
 describe('CronSchedule.of', () => {
-  it('shares one schedule per pattern and zone', () => {
-    expect(CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin')).toBe(CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin'));
-    expect(CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin')).not.toBe(CronSchedule.of('0 9 * * 1-5', 'Europe/Paris'));
+  it('shares one schedule per pattern and zone, and one compiled pattern among zones', () => {
+    const berlin = CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin');
+    const paris = CronSchedule.of('0 9 * * 1-5', 'Europe/Paris');
+    expect(CronSchedule.of('0 9 * * 1-5', 'Europe/Berlin')).toBe(berlin);
+    expect(paris).not.toBe(berlin);
     expect(CronSchedule.of('0 9 * * 1-5')).toBe(CronSchedule.of('0 9 * * 1-5'));
-    expect(CronSchedule.of('0 9 * * 1-5').pattern).toBe('0 9 * * 1-5');
+    const fieldsOf = (schedule: CronSchedule): unknown => (schedule as unknown as { fields: unknown }).fields;
+    expect(fieldsOf(paris)).toBe(fieldsOf(berlin));
+    expect(compileExpression('0 9 * * 1-5')).toBe(fieldsOf(berlin));
+    expect(berlin.pattern).toBe('0 9 * * 1-5');
+    expect(berlin.next(Date.UTC(2025, 0, 6))).toBe(Date.UTC(2025, 0, 6, 8));
+    expect(paris.next(Date.UTC(2025, 0, 6, 8))).toBe(Date.UTC(2025, 0, 7, 8));
   });
 
   it('throws the pattern’s first error like node-cron’s createTask, and RangeError for a bad zone', () => {
