@@ -90,7 +90,8 @@ describe('AuthorityClient', () => {
   it('gives back a win that arrives after the task stopped waiting, and keeps nothing for it', async () => {
     const parent = new FakeParent();
     const { logger } = recordingLogger();
-    const c = client(parent, true, logger);
+    // The late wins must still find their requests pending (the request timeout is the client's own, long, bound).
+    const c = new AuthorityClient(parent, { verified: true, missing: '', logger, requestTimeoutMs: 10_000 });
     const kinds: string[] = [];
     const send = parent.send.bind(parent);
     const held: Array<() => void> = [];
