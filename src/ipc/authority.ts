@@ -106,7 +106,8 @@ export class Authority {
   }
 
   /** Who runs fire `key`: `peer`, or another process; resolves once that is known for `peer`. */
-  elect({ key, ttlMs, slot, deadline, waitMs }: Election, peer: Peer, scope = ''): Promise<Verdict> {
+  elect(election: Election, peer: Peer, scope = ''): Promise<Verdict> {
+    const { key, ttlMs, slot, deadline, waitMs } = election;
     const now = this.now();
     if (ttlMs > this.maxLeaseMs) {
       return Promise.resolve({ error: `fire ${key} asks for a lease of ${ttlMs} ms; this authority accepts at most ${this.maxLeaseMs} ms (maxLeaseMs)` });
@@ -126,30 +127,20 @@ export class Authority {
       fire = undefined;
     }
     return new Promise<Verdict>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      let answered = false;
-      const ask: Ask = {
-        peer: peer.id,
-        deadline: fireDeadline,
-        answer: (verdict) => {
-          answered = true;
-          clearTimeout(timer);
-          resolve(verdict);
-        },
-      };
+      const ask: Ask = { peer: peer.id, deadline: fireDeadline, resolve };
       if (!fire) {
         if (!this.roomFor(now)) {
           resolve({ error: `this authority already follows ${this.fires.size} fires (maxFires ${this.maxFires}); fire ${key} is refused` });
           return;
         }
-        this.open(id, key, scope, ask, Math.max(now + ttlMs, fireDeadline + wait), { slot, deadline, waitMs }, ttlMs);
+        this.open(id, key, scope, ask, Math.max(now + ttlMs, fireDeadline + wait), election);
         return;
       }
       const current = fire;
       current.ask(ask, now);
-      if (answered) return;
-      timer = setTimeout(() => current.holdExpired(ask), Math.max(0, Math.min(fireDeadline, now + wait) - now));
-      timer.unref();
+      if (ask.answered) return;
+      ask.timer = setTimeout(() => current.holdExpired(ask), Math.max(0, Math.min(fireDeadline, now + wait) - now));
+      ask.timer.unref();
     });
   }
 
@@ -190,11 +181,10 @@ export class Authority {
     }
   }
 
-  private open(id: string, key: string, scope: string, first: Ask, expiresAt: number, fireInfo: Omit<Election, 'key' | 'ttlMs'>, ttlMs: number): void {
+  private open(id: string, key: string, scope: string, first: Ask, expiresAt: number, election: Election): void {
     const fire = new HostFire(key, scope ? `${key} (${scope})` : key, first, expiresAt);
     this.fires.set(id, fire);
-    const waitMs = fireInfo.waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(fireInfo.waitMs, 1));
-    this.upstreamElection(id, ttlMs, waitMs, fireInfo).then((outcome) => {
+    this.upstreamElection(id, election).then((outcome) => {
       this.upstreamHealth(fire, outcome);
       fire.decide(toVerdict(outcome));
       if (fire.state === 'granted' && fire.goneWhileElecting !== undefined) this.giveUp(fire, id, fire.holder, fire.goneWhileElecting, () => undefined);
@@ -263,11 +253,13 @@ export class Authority {
     return this.fires.size < this.maxFires;
   }
 
-  private upstreamElection(key: string, ttlMs: number, timeoutMs: number, fire: Omit<Election, 'key' | 'ttlMs'>): Promise<Outcome> {
+  /** The upstream's decision, bounded by this authority's timeout and by the first asker's wait. */
+  private upstreamElection(key: string, { ttlMs, slot, deadline, waitMs }: Election): Promise<Outcome> {
     const { upstream } = this.options;
     if (!upstream) return Promise.resolve({ elected: true });
+    const timeoutMs = waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(waitMs, 1));
     // The upstream may tell this process later that the fire ran nowhere, while the fire could still have started.
-    return elect(upstream, key, ttlMs, timeoutMs, silentLogger, { ...fire, watchUntil: (fire.deadline ?? this.now()) + timeoutMs });
+    return elect(upstream, key, ttlMs, timeoutMs, silentLogger, { slot, deadline, waitMs, watchUntil: (deadline ?? this.now()) + timeoutMs });
   }
 
   private timeout(): number {

@@ -4,12 +4,23 @@ export type PeerId = string;
 /** What one requester is told about one fire. */
 export type Verdict = { elected: boolean } | { error: string };
 
-/** A request for a fire, waiting for its verdict. */
+/** A request for a fire, waiting for its verdict. Plain data, no closure: a fire may be followed for its whole lease. */
 export interface Ask {
   peer: PeerId;
   /** The last instant at which the asker can still start the fire. */
   deadline: number;
-  answer(verdict: Verdict): void;
+  resolve(verdict: Verdict): void;
+  /** Bounds how long a held answer waits. */
+  timer?: NodeJS.Timeout;
+  answered?: boolean;
+}
+
+/** Answers an ask once. */
+export function answer(ask: Ask, verdict: Verdict): void {
+  if (ask.answered) return;
+  ask.answered = true;
+  clearTimeout(ask.timer);
+  ask.resolve(verdict);
 }
 
 /**
@@ -40,10 +51,13 @@ export interface Loss {
  */
 export class HostFire {
   state: FireState = 'electing';
+  /** The first request, until the upstream has decided it. */
+  private first: Ask | undefined;
   holder: PeerId;
   private holderDeadline: number;
-  private readonly waiting: Ask[] = [];
-  private readonly told = new Set<PeerId>();
+  // Both made on first use: most fires have one asker on most hosts, and a fire is followed for its whole lease.
+  private waiting: Ask[] | undefined;
+  private told: Set<PeerId> | undefined;
   private error = '';
   private orphanCause = '';
   /** Settles the release that orphaned the fire: true once somebody took it over. */
@@ -58,12 +72,19 @@ export class HostFire {
     readonly key: string,
     /** The fire as logs name it: its key, and the scope under PM2. */
     readonly label: string,
-    private readonly first: Ask,
+    first: Ask,
     /** The ledger forgets the fire after this instant. */
     public expiresAt: number,
   ) {
+    this.first = first;
     this.holder = first.peer;
     this.holderDeadline = first.deadline;
+  }
+
+  /** Answers the first asker, and lets go of its request (the fire may be followed for its whole lease). */
+  private answerFirst(verdict: Verdict): void {
+    if (this.first) answer(this.first, verdict);
+    this.first = undefined;
   }
 
   /** The upstream's decision for the first asker. */
@@ -72,14 +93,14 @@ export class HostFire {
     if ('error' in verdict) {
       this.state = 'failed';
       this.error = verdict.error;
-      this.first.answer(verdict);
+      this.answerFirst(verdict);
       this.answerAll(verdict);
     } else if (verdict.elected) {
       this.state = 'granted';
-      this.first.answer(verdict);
+      this.answerFirst(verdict);
     } else {
       this.state = 'declined';
-      this.first.answer(verdict);
+      this.answerFirst(verdict);
       this.answerAll({ elected: false });
     }
   }
@@ -89,17 +110,17 @@ export class HostFire {
     switch (this.state) {
       case 'electing':
       case 'granted':
-        this.waiting.push(ask);
+        (this.waiting ??= []).push(ask);
         return;
       case 'orphaned':
         if (this.lateTakers && ask.deadline >= now) this.grant(ask, true);
         else this.tell(ask);
         return;
       case 'failed':
-        ask.answer({ error: this.error });
+        answer(ask, { error: this.error });
         return;
       case 'lost':
-        ask.answer({ error: `fire ${this.label} was lost: ${this.orphanCause}` });
+        answer(ask, { error: `fire ${this.label} was lost: ${this.orphanCause}` });
         return;
       default:
         this.tell(ask);
@@ -108,9 +129,9 @@ export class HostFire {
 
   /** A held answer has waited as long as its asker waits: it lost (the holder may still run the fire). */
   holdExpired(ask: Ask): void {
-    const index = this.waiting.indexOf(ask);
+    const index = this.waiting?.indexOf(ask) ?? -1;
     if (index === -1) return;
-    this.waiting.splice(index, 1);
+    this.waiting!.splice(index, 1);
     this.tell(ask);
   }
 
@@ -169,7 +190,7 @@ export class HostFire {
     this.state = 'lost';
     this.settleRelease?.(false);
     this.settleRelease = undefined;
-    return { cause: this.orphanCause, ran: false, told: [...this.told] };
+    return { cause: this.orphanCause, ran: false, told: [...(this.told ?? [])] };
   }
 
   /**
@@ -177,8 +198,8 @@ export class HostFire {
    * before its run, it gives it up as by `release`; holding it while running, the run is lost.
    */
   gone(peer: PeerId, cause: string): 'release' | { loss: Loss } | undefined {
-    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.peer === peer) this.waiting.splice(i, 1);
-    this.told.delete(peer);
+    this.waiting = this.waiting?.filter((ask) => ask.peer !== peer);
+    this.told?.delete(peer);
     if (peer !== this.holder) return undefined;
     if (this.state === 'electing') {
       this.goneWhileElecting = cause;
@@ -188,19 +209,19 @@ export class HostFire {
     if (this.state !== 'running') return undefined;
     this.state = 'lost';
     this.orphanCause = `${peer} ${cause} while running it`;
-    return { loss: { cause, ran: true, told: [...this.told] } };
+    return { loss: { cause, ran: true, told: [...(this.told ?? [])] } };
   }
 
   /** Whether the ledger may forget the fire: expired, and nothing about it is still awaited. */
   forgettable(now: number): boolean {
-    return now >= this.expiresAt && this.state !== 'electing' && this.state !== 'orphaned' && this.waiting.length === 0;
+    return now >= this.expiresAt && this.state !== 'electing' && this.state !== 'orphaned' && !this.waiting?.length;
   }
 
   private grant(ask: Ask, fromOrphan: boolean): void {
     this.holder = ask.peer;
     this.holderDeadline = ask.deadline;
     this.state = 'granted';
-    ask.answer({ elected: true });
+    answer(ask, { elected: true });
     if (fromOrphan) {
       this.settleRelease?.(true);
       this.settleRelease = undefined;
@@ -208,7 +229,7 @@ export class HostFire {
   }
 
   private takeWaiting(now: number): Ask | undefined {
-    while (this.waiting.length > 0) {
+    while (this.waiting?.length) {
       const ask = this.waiting.shift()!;
       if (ask.deadline >= now) return ask;
       this.tell(ask);
@@ -217,14 +238,15 @@ export class HostFire {
   }
 
   private tell(ask: Ask): void {
-    this.told.add(ask.peer);
-    ask.answer({ elected: false });
+    (this.told ??= new Set()).add(ask.peer);
+    answer(ask, { elected: false });
   }
 
   private answerAll(verdict: Verdict): void {
+    if (!this.waiting) return;
     for (const ask of this.waiting.splice(0)) {
       if ('elected' in verdict && !verdict.elected) this.tell(ask);
-      else ask.answer(verdict);
+      else answer(ask, verdict);
     }
   }
 }
