@@ -17,10 +17,13 @@ export class EnvVarRunCoordinator implements RunCoordinator {
   private read(): boolean {
     const value = process.env[this.envName];
     if (value !== 'true' && value !== 'false') {
+      const got = value === undefined ? 'it is not set' : `got '${value}'`;
       throw new Error(
-        `node-cron: a \`distributed\` task needs ${this.envName} set to 'true' or 'false'. ` +
-          `Set it to 'true' on exactly one instance and 'false' on the others, ` +
-          `or provide a coordinator via cron.setRunCoordinator(...).`,
+        `fleetcron: a \`distributed\` task needs ${this.envName} set to 'true' or 'false' (${got}). ` +
+          `Set it to 'true' on exactly one instance and 'false' on the others, or choose how fires are elected: ` +
+          'a per-task `runCoordinator`; cron.setRunCoordinator(...) with a MemoryRunCoordinator (one process) or a ' +
+          "RedisLockCoordinator from 'fleetcron/redis' (several hosts); or a host authority (serveCluster() in the " +
+          'node:cluster primary, the fleetcron arbiter under PM2).',
       );
     }
     return value === 'true';

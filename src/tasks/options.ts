@@ -73,7 +73,12 @@ export function checkOptions(options: unknown, warn: (message: string) => void):
     if (value === undefined || value === null) continue;
     if (!KNOWN.has(key)) {
       const removed = REMOVED_IN_NODE_CRON_4[key];
-      warn(removed ? `option \`${key}\` was removed in node-cron 4 and is ignored: ${removed}` : `unknown option \`${key}\` is ignored`);
+      const near = closestKnown(key);
+      warn(
+        removed
+          ? `option \`${key}\` was removed in node-cron 4 and is ignored: ${removed}`
+          : `unknown option \`${key}\` is ignored${near ? ` (did you mean \`${near}\`?)` : ''}`,
+      );
       continue;
     }
     checked[key] = value;
@@ -115,4 +120,25 @@ function shownName(name: string): string {
   const shown = characters.length > SHOWN_NAME_LENGTH ? `${characters.slice(0, SHOWN_NAME_LENGTH).join('')}…` : name;
   const escaped = shown.replace(CONTROL_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `'${escaped}'`;
+}
+
+/** The known option a near miss was meant to be: same letters in another case, or at most two edits away. */
+function closestKnown(option: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const known of KNOWN) {
+    const distance = known.toLowerCase() === option.toLowerCase() ? 0 : editDistance(known.toLowerCase(), option.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [known, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
 }

@@ -52,10 +52,12 @@ describe('bad input is a clear error at schedule time, and nothing stays registe
 
   it('warns about unknown options and node-cron 3 leftovers instead of ignoring them silently', () => {
     const logger = recordingLogger();
-    cron.schedule('* * * * *', noop, { scheduled: false, timeZone: 'UTC', logger } as never).destroy();
+    cron.schedule('* * * * *', noop, { scheduled: false, timeZone: 'UTC', maxExecution: 3, colour: 'red', logger } as never).destroy();
     expect(logger.of('warn')).toEqual([
       'option `scheduled` was removed in node-cron 4 and is ignored: use createTask() for a task that does not start, schedule() for one that does',
-      'unknown option `timeZone` is ignored',
+      'unknown option `timeZone` is ignored (did you mean `timezone`?)',
+      'unknown option `maxExecution` is ignored (did you mean `maxExecutions`?)',
+      'unknown option `colour` is ignored',
     ]);
   });
 

@@ -115,13 +115,13 @@ describe('the election path of a distributed task', () => {
 });
 
 describe('NODE_CRON_RUN, the default coordinator of a standalone process', () => {
-  it('throws at schedule time when unset or not exactly true/false, with node-cron message, leaving nothing registered', () => {
-    for (const value of [undefined, 'TRUE', '1', '']) {
+  it('throws at schedule time when unset or not exactly true/false, showing the value and the other choices, leaving nothing registered', () => {
+    for (const [value, shown] of [[undefined, 'it is not set'], ['TRUE', "got 'TRUE'"], ['1', "got '1'"], ['', "got ''"]] as const) {
       vi.stubEnv('NODE_CRON_RUN', value);
       const before = cron.getTasks().size;
-      expect(() => cron.schedule('* * * * *', () => undefined, { name: 'x', distributed: true })).toThrow(
-        "node-cron: a `distributed` task needs NODE_CRON_RUN set to 'true' or 'false'.",
-      );
+      const schedule = () => cron.schedule('* * * * *', () => undefined, { name: 'x', distributed: true });
+      expect(schedule).toThrow(`fleetcron: a \`distributed\` task needs NODE_CRON_RUN set to 'true' or 'false' (${shown}).`);
+      expect(schedule).toThrow(/per-task `runCoordinator`.*MemoryRunCoordinator.*RedisLockCoordinator.*serveCluster\(\).*arbiter/);
       expect(cron.getTasks().size).toBe(before);
     }
   });
