@@ -93,6 +93,10 @@ export interface TaskOptions {
 export interface ScheduledTask {
   id: string;
   name?: string;
+  /** The task's `timezone` option, as node-cron's task carries it (undefined: the system zone). */
+  readonly timezone?: string;
+  /** The expression the task was created with, as node-cron's task carries it. */
+  readonly cronExpression?: string;
   start(): void | Promise<void>;
   stop(): void | Promise<void>;
   getStatus(): TaskStatus;

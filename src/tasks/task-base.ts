@@ -15,6 +15,8 @@ import type { ManagedTask } from './managed-task.js';
 export abstract class TaskBase implements ManagedTask {
   readonly id = flatUuid();
   readonly name: string;
+  readonly timezone: string | undefined;
+  readonly cronExpression: string;
   protected readonly schedule: CronSchedule;
   protected readonly emitter: TaskEmitter;
   protected readonly logger: Logger;
@@ -28,6 +30,8 @@ export abstract class TaskBase implements ManagedTask {
     protected readonly options: TaskOptions,
   ) {
     this.name = options.name ?? this.id;
+    this.timezone = options.timezone;
+    this.cronExpression = pattern;
     this.logger = options.logger ?? globalLogger;
     this.schedule = CronSchedule.of(pattern, options.timezone);
     if (this.schedule.next(Date.now()) === null) {

@@ -66,3 +66,14 @@ describe('bad input is a clear error at schedule time, and nothing stays registe
     expect(task.runsLeft()).toBeUndefined();
   });
 });
+
+describe('task fields node-cron code reads', () => {
+  it('carries timezone and cronExpression, as node-cron 4.6 tasks do', () => {
+    const zoned = cron.createTask('0 3 * * *', () => undefined, { timezone: 'Europe/Berlin' });
+    const plain = cron.createTask('*/5 * * * *', () => undefined);
+    expect([zoned.timezone, zoned.cronExpression]).toEqual(['Europe/Berlin', '0 3 * * *']);
+    expect([plain.timezone, plain.cronExpression]).toEqual([undefined, '*/5 * * * *']);
+    zoned.destroy();
+    plain.destroy();
+  });
+});
