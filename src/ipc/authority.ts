@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { complete, elect, type Election as Outcome } from '../coordination/election.js';
 import { EnvVarRunCoordinator } from '../coordination/env-var.js';
 import { MemoryRunCoordinator } from '../coordination/memory.js';
-import { isTracking } from '../coordination/tracking.js';
+import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger, silentLogger } from '../logger.js';
 import type { Logger, RunCoordinator } from '../types.js';
 import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host-fire.js';
@@ -63,6 +63,8 @@ export class Authority {
   private readonly maxFires: number;
   /** Without a shared upstream, a fire planned before this authority existed may already have a winner. */
   private readonly remembersNothing: boolean;
+  /** The upstream, when it follows fires past their election too (the authority above this one). */
+  private readonly tracking: TrackingCoordinator | undefined;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => Date.now());
@@ -72,6 +74,7 @@ export class Authority {
     this.maxFires = options.maxFires ?? DEFAULT_MAX_FIRES;
     const { upstream } = options;
     this.remembersNothing = !upstream || upstream instanceof EnvVarRunCoordinator || upstream instanceof MemoryRunCoordinator;
+    this.tracking = upstream && isTracking(upstream) ? upstream : undefined;
   }
 
   /** How many fires are followed now. */
@@ -146,25 +149,23 @@ export class Authority {
 
   /** The holder of fire `key` has started its run. */
   started(key: string, peer: Peer, scope = ''): void {
-    const fire = this.fires.get(scopedKey(scope, key));
-    if (!fire?.started(peer.id)) return;
-    const { upstream } = this.options;
-    if (upstream && isTracking(upstream)) upstream.started(scopedKey(scope, key));
+    const id = scopedKey(scope, key);
+    if (this.fires.get(id)?.started(peer.id)) this.tracking?.started(id);
   }
 
   /** The holder of fire `key` cannot run it; resolves true when another process took it over. */
   release(key: string, cause: string, peer: Peer, scope = ''): Promise<boolean> {
-    const fire = this.fires.get(scopedKey(scope, key));
+    const id = scopedKey(scope, key);
+    const fire = this.fires.get(id);
     if (!fire) return Promise.resolve(false);
-    return new Promise<boolean>((settle) => this.giveUp(fire, scopedKey(scope, key), peer.id, cause, settle));
+    return new Promise<boolean>((settle) => this.giveUp(fire, id, peer.id, cause, settle));
   }
 
   /** Passes a fire's completion upstream; resolves with the upstream's error, if it failed. */
-  async complete(key: string, peer: Peer, scope = ''): Promise<unknown> {
-    this.fires.get(scopedKey(scope, key))?.ended(peer.id);
-    const { upstream } = this.options;
-    if (!upstream) return undefined;
-    return complete(upstream, scopedKey(scope, key), this.timeout(), silentLogger);
+  complete(key: string, peer: Peer, scope = ''): Promise<unknown> {
+    const id = scopedKey(scope, key);
+    this.fires.get(id)?.ended(peer.id);
+    return this.completeUpstream(id);
   }
 
   /** `peer` exited, disconnected or could not be reached: the fires it held before running them are handed on. */
@@ -175,8 +176,7 @@ export class Authority {
       if (outcome === 'release') this.giveUp(fire, id, peerId, cause, () => undefined);
       else if (outcome) {
         this.report(fire, outcome.loss);
-        const { upstream } = this.options;
-        if (upstream) void complete(upstream, id, this.timeout(), silentLogger);
+        void this.completeUpstream(id);
       }
     }
   }
@@ -196,8 +196,7 @@ export class Authority {
    * on when it can, else it waits for a late asker until the holder's deadline; then it is lost.
    */
   private giveUp(fire: HostFire, id: string, peer: PeerId, cause: string, settle: (handedOver: boolean) => void): void {
-    const { upstream } = this.options;
-    const tracking = upstream && isTracking(upstream) ? upstream : undefined;
+    const { tracking } = this;
     const previous = fire.holder;
     const result = fire.release(peer, cause, this.now(), !tracking, settle);
     if (result === 'not-held') return settle(false);
@@ -227,6 +226,12 @@ export class Authority {
       this.logger.info(`fleetcron: the upstream coordinator answers again; ${this.upstreamFailures} fire(s) were skipped (coordinator-error) meanwhile`);
       this.upstreamFailures = 0;
     }
+  }
+
+  /** The upstream's onComplete, if it has one; resolves with its error, if it failed. */
+  private completeUpstream(id: string): Promise<unknown> {
+    const { upstream } = this.options;
+    return upstream ? complete(upstream, id, this.timeout(), silentLogger) : Promise.resolve(undefined);
   }
 
   private lose(fire: HostFire): void {

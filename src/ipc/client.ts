@@ -231,7 +231,6 @@ export class AuthorityClient implements TrackingCoordinator {
         if (!pending || electionKey === undefined) return;
         // Kept until its timeout: a win that arrives now is given back rather than left to nobody.
         pending.abandonedKey = electionKey;
-        pending.resolve = () => undefined;
         reject(new Error('the task stopped waiting for its election'));
       }, { once: true });
       try {

@@ -4,7 +4,7 @@ import { getTasks } from '../tasks/registry.js';
 import type { RunCoordinator, ScheduledTask } from '../types.js';
 import type { Authority, Peer } from './authority.js';
 import { AuthorityClient } from './client.js';
-import { slotOfKey } from './protocol.js';
+import { nameOfKey, slotOfKey } from './protocol.js';
 import { detectTopology, type Topology } from './topology.js';
 
 let own: { authority: Authority; scope: string } | undefined;
@@ -34,7 +34,7 @@ interface ReportsLost {
 export function reportLost(key: string, cause: string, ran = false): void {
   const slot = slotOfKey(key);
   if (slot === undefined) return;
-  const name = key.slice(0, key.length - ':0000-00-00T00:00:00.000Z'.length);
+  const name = nameOfKey(key);
   for (const task of getTasks().values()) if (reportsLost(task) && task.name === name) task.reportLost(slot, cause, ran);
 }
 

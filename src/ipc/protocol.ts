@@ -153,6 +153,11 @@ export class RequestIds {
   }
 }
 
+/** The task name of a fleetcron fire key (`${name}:${ISO}`): the key without its slot. */
+export function nameOfKey(key: string): string {
+  return key.slice(0, key.length - ':0000-00-00T00:00:00.000Z'.length);
+}
+
 /** The planned instant encoded at the end of a fleetcron fire key (`${name}:${ISO}`), if there is one. */
 export function slotOfKey(key: string): number | undefined {
   const match = /:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/.exec(key);
