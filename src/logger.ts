@@ -1,3 +1,4 @@
+import { processWide } from './process-state.js';
 import type { Logger } from './types.js';
 
 type Level = 'INFO' | 'WARN' | 'ERROR' | 'DEBUG';
@@ -25,17 +26,17 @@ export const defaultLogger: Logger = {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
-let active: Logger = defaultLogger;
+const current = processWide('logger', () => ({ logger: defaultLogger }));
 
 /** Sets the process-wide logger; `null`/`undefined` restores the default (as node-cron). */
 export function setLogger(logger: Logger | null | undefined): void {
-  active = logger ?? defaultLogger;
+  current.logger = logger ?? defaultLogger;
 }
 
 /** Always delegates to the logger active at call time, so `setLogger` affects existing tasks. */
 export const globalLogger: Logger = {
-  info: (message) => active.info(message),
-  warn: (message) => active.warn(message),
-  error: (message, err) => active.error(message, err),
-  debug: (message, err) => active.debug(message, err),
+  info: (message) => current.logger.info(message),
+  warn: (message) => current.logger.warn(message),
+  error: (message, err) => current.logger.error(message, err),
+  debug: (message, err) => current.logger.debug(message, err),
 };

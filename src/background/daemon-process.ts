@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Authority } from '../ipc/authority.js';
 import { AUTHORITY_MARKER, TOPOLOGY_OVERRIDE } from '../ipc/topology.js';
 import { serveChild } from '../ipc/transports/child.js';
+import { processWide } from '../process-state.js';
 import { daemonFile } from './daemon-path.js';
 import { fromThrown } from './error-wire.js';
 import { daemonMessage, openNotice, type Command, type Notice, type SessionId } from './wire.js';
@@ -20,16 +21,16 @@ export interface SessionEnd {
 /** How long `close()` lets a daemon exit on its own before it is killed. */
 const CLOSE_GRACE_MS = 2000;
 
-const live = new Set<DaemonProcess>();
-let current: DaemonProcess | undefined;
+/** Every daemon of this process not yet exited, and the one new sessions go to. */
+const daemons = processWide('daemons', (): { live: Set<DaemonProcess>; current?: DaemonProcess } => ({ live: new Set() }));
 
 /**
  * The daemon that hosts this process's background tasks: one for all of them, forked on first use and closed
  * when its last session is released.
  */
 export function acquireDaemon(): DaemonProcess {
-  if (!current?.accepting) current = new DaemonProcess();
-  return current;
+  if (!daemons.current?.accepting) daemons.current = new DaemonProcess();
+  return daemons.current;
 }
 
 /**
@@ -37,7 +38,7 @@ export function acquireDaemon(): DaemonProcess {
  * tasks finished); whatever is left after `waitMs` is closed, and killed if it does not exit in time.
  */
 export async function closeDaemons(waitMs: number): Promise<void> {
-  await Promise.all([...live].map(async (daemon) => {
+  await Promise.all([...daemons.live].map(async (daemon) => {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([daemon.exited, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
     clearTimeout(timer);
@@ -60,7 +61,7 @@ export class DaemonProcess {
     delete env[TOPOLOGY_OVERRIDE];
     // `advanced` keeps dates, maps, typed arrays and undefined in results; election messages are plain objects either way.
     this.child = fork(daemonFile(), [], { env, serialization: 'advanced' });
-    live.add(this);
+    daemons.live.add(this);
     this.stopServing = serveChild(this.child, (route) => this.sessions.get(route)?.authority);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     this.child.once('exit', (code, signal) => this.end(this.exitCause(code, signal)));
@@ -124,8 +125,8 @@ export class DaemonProcess {
   private end(cause: Error): void {
     if (this.gone) return;
     this.gone = true;
-    live.delete(this);
-    if (current === this) current = undefined;
+    daemons.live.delete(this);
+    if (daemons.current === this) daemons.current = undefined;
     this.stopServing();
     this.child.off('message', this.onMessage);
     const sessions = [...this.sessions.values()];

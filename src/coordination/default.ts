@@ -1,16 +1,17 @@
 import type { RunCoordinator } from '../types.js';
 import { hostCoordinator } from '../ipc/host.js';
+import { processWide } from '../process-state.js';
 import { EnvVarRunCoordinator } from './env-var.js';
 
-let globalCoordinator: RunCoordinator | undefined;
+const processWideCoordinator = processWide('coordinator', (): { coordinator?: RunCoordinator } => ({}));
 
 /** Sets the process-wide coordinator; it is read when a distributed task is created (as node-cron). */
 export function setRunCoordinator(coordinator: RunCoordinator | undefined): void {
-  globalCoordinator = coordinator;
+  processWideCoordinator.coordinator = coordinator;
 }
 
 export function getRunCoordinator(): RunCoordinator | undefined {
-  return globalCoordinator;
+  return processWideCoordinator.coordinator;
 }
 
 /**
@@ -19,5 +20,6 @@ export function getRunCoordinator(): RunCoordinator | undefined {
  * one and a process-wide coordinator is set; else the process-wide one; else the env-var designated runner.
  */
 export function resolveRunCoordinator(perTask: RunCoordinator | undefined): RunCoordinator {
-  return perTask ?? hostCoordinator(globalCoordinator) ?? globalCoordinator ?? new EnvVarRunCoordinator();
+  const processWide = getRunCoordinator();
+  return perTask ?? hostCoordinator(processWide) ?? processWide ?? new EnvVarRunCoordinator();
 }

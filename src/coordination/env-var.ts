@@ -1,4 +1,5 @@
 import type { RunCoordinator } from '../types.js';
+import { markProcessLocal } from './process-local.js';
 
 /**
  * The designated-runner coordinator, node-cron's default: the process whose `NODE_CRON_RUN` is `'true'` runs
@@ -8,6 +9,7 @@ import type { RunCoordinator } from '../types.js';
 export class EnvVarRunCoordinator implements RunCoordinator {
   constructor(readonly envName = 'NODE_CRON_RUN') {
     this.read();
+    markProcessLocal(this, 'env-var');
   }
 
   shouldRun(): boolean {

@@ -1,3 +1,4 @@
+import { processWide } from '../process-state.js';
 import { MinHeap } from './min-heap.js';
 
 /** Something waiting for an instant. The queue calls `fire` once that instant has passed on the wall clock. */
@@ -195,4 +196,4 @@ export class TimerQueue {
 }
 
 /** The process-wide queue every task shares. */
-export const timerQueue = new TimerQueue();
+export const timerQueue = processWide('timer-queue', () => new TimerQueue());

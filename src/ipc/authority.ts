@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { complete, elect, type Election as Outcome } from '../coordination/election.js';
-import { EnvVarRunCoordinator } from '../coordination/env-var.js';
-import { MemoryRunCoordinator } from '../coordination/memory.js';
+import { processLocalKind } from '../coordination/process-local.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger, silentLogger } from '../logger.js';
 import type { Logger, RunCoordinator } from '../types.js';
@@ -73,7 +72,7 @@ export class Authority {
     this.maxLeaseMs = options.maxLeaseMs ?? DEFAULT_MAX_LEASE_MS;
     this.maxFires = options.maxFires ?? DEFAULT_MAX_FIRES;
     const { upstream } = options;
-    this.remembersNothing = !upstream || upstream instanceof EnvVarRunCoordinator || upstream instanceof MemoryRunCoordinator;
+    this.remembersNothing = !upstream || processLocalKind(upstream) !== undefined;
     this.tracking = upstream && isTracking(upstream) ? upstream : undefined;
   }
 

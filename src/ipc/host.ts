@@ -1,5 +1,6 @@
 import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
+import { processWide } from '../process-state.js';
 import { getTasks } from '../tasks/registry.js';
 import type { RunCoordinator, ScheduledTask } from '../types.js';
 import type { Authority, Peer } from './authority.js';
@@ -7,8 +8,8 @@ import { AuthorityClient } from './client.js';
 import { nameOfKey, slotOfKey } from './protocol.js';
 import { detectTopology, type Topology } from './topology.js';
 
-let own: { authority: Authority; scope: string } | undefined;
-let client: AuthorityClient | undefined;
+/** This process's authority, when it serves elections, and the client of the authority above it, once asked for. */
+const host = processWide('host', (): { own?: { authority: Authority; scope: string }; client?: AuthorityClient } => ({}));
 
 /**
  * Marks this process as its host's authority (serveCluster, servePm2), or not any more. `scope` is the one its
@@ -16,12 +17,12 @@ let client: AuthorityClient | undefined;
  * so the process's own tasks and theirs elect as one.
  */
 export function setOwnAuthority(authority: Authority | undefined, scope = ''): void {
-  own = authority && { authority, scope };
+  host.own = authority && { authority, scope };
 }
 
 /** Throws when this process already serves elections: two authorities in one process would both answer. */
 export function assertNotServing(where: string): void {
-  if (own) throw new Error(`fleetcron: ${where}: this process already serves elections; close() the handle of the first serveCluster()/servePm2() before serving again`);
+  if (host.own) throw new Error(`fleetcron: ${where}: this process already serves elections; close() the handle of the first serveCluster()/servePm2() before serving again`);
 }
 
 /** A task that can say a fire it lost ran nowhere after all (`execution:lost`). */
@@ -48,18 +49,21 @@ const self: Peer = { id: `this process (pid ${process.pid})`, notify: (notice) =
 /** Routes the elections of tasks living in the authority process itself, without IPC. */
 const inProcess: TrackingCoordinator = {
   async shouldRun(key: string, ttlMs: number, fire: FireAsk = {}) {
+    const { own } = host;
     if (!own) throw new Error('this process stopped serving elections');
     const verdict = await own.authority.elect({ key, ttlMs, slot: fire.slot ?? slotOfKey(key), deadline: fire.deadline, waitMs: fire.waitMs }, self, own.scope);
     if ('error' in verdict) throw new Error(verdict.error);
     return verdict.elected;
   },
   started(key) {
-    own?.authority.started(key, self, own.scope);
+    host.own?.authority.started(key, self, host.own.scope);
   },
   async release(key, cause) {
+    const { own } = host;
     return own ? own.authority.release(key, cause, self, own.scope) : false;
   },
   async onComplete(key) {
+    const { own } = host;
     const failure = await own?.authority.complete(key, self, own.scope);
     if (failure !== undefined) throw failure;
   },
@@ -72,19 +76,19 @@ const inProcess: TrackingCoordinator = {
  * instance) and this process set a coordinator of its own (`own`), which then serves it as it would under node-cron.
  */
 export function hostCoordinator(processWide?: RunCoordinator): RunCoordinator | undefined {
-  if (own) return inProcess;
+  if (host.own) return inProcess;
   return authorityAbove(processWide);
 }
 
 /** The authority above this process, for a process that serves elections itself (hop by hop). */
 export function authorityAbove(processWide?: RunCoordinator, topology: Topology = detectTopology()): AuthorityClient | undefined {
-  if (client) return client;
+  if (host.client) return host.client;
   if (topology.kind === 'standalone' || (processWide && !topology.verified)) return undefined;
-  client = new AuthorityClient(process, {
+  host.client = new AuthorityClient(process, {
     verified: topology.verified,
     missing: topology.missing,
     logger: globalLogger,
     onLost: reportLost,
   });
-  return client;
+  return host.client;
 }

@@ -1,6 +1,7 @@
+import { processWide } from '../process-state.js';
 import type { ScheduledTask } from '../types.js';
 
-const tasks = new Map<string, ScheduledTask>();
+const tasks = processWide('tasks', () => new Map<string, ScheduledTask>());
 
 export function register(task: ScheduledTask): void {
   tasks.set(task.id, task);

@@ -1,11 +1,12 @@
+import { processWide } from '../process-state.js';
 import { RecentCache } from '../time/recent-cache.js';
 import type { CronFields } from '../time/cron-fields.js';
 import { firesAlikeInEveryZone } from '../time/zone-independence.js';
 import type { Logger, TaskOptions } from '../types.js';
 
-// Names already warned about. Bounded for apps that schedule distributed tasks per tenant all day: a name
-// forgotten after about a thousand others may be warned about again.
-const warned = new RecentCache<string, true>(512);
+// Names already warned about, by any copy of fleetcron in the process. Bounded for apps that schedule distributed
+// tasks per tenant all day: a name forgotten after about a thousand others may be warned about again.
+const warned = processWide('zone-warnings', () => new RecentCache<string, true>(512));
 
 /**
  * Warns, once per task name, about a distributed task without `timezone` whose slots depend on the zone that reads

@@ -155,6 +155,47 @@ const task = cron.createTask('* * * * *', () => console.log(JSON.stringify(new E
 Promise.resolve(task.execute()).finally(() => task.destroy());
 `;
 
+/**
+ * An ES module app whose CommonJS dependency (`report-lib`) requires fleetcron too: node loads both builds, each with
+ * its own module scope. What either copy sets or schedules, the other sees; it reports what it saw.
+ */
+const DUAL_LIB = `
+const cron = require('fleetcron');
+let ran = 0;
+exports.cron = cron;
+exports.runs = () => ran;
+exports.start = () => cron.schedule('* * * * * *', () => void ran++, { name: 'lib-report', distributed: true, timezone: 'UTC', timeZone: 'UTC' });
+`;
+const DUAL_APP = `
+import cron, { serveCluster } from 'fleetcron';
+import { createRequire } from 'node:module';
+const lib = createRequire(import.meta.url)('report-lib');
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+const names = (copy) => [...copy.getTasks().values()].map((t) => t.name).sort();
+const logged = [];
+cron.setLogger({ info: (m) => logged.push(m), warn: (m) => logged.push(m), error: (m) => logged.push(String(m)), debug() {} });
+const out = { twoCopies: lib.cron.schedule !== cron.schedule };
+// The app serves its cluster's elections; the library's distributed task (no NODE_CRON_RUN) is elected by it.
+const handle = serveCluster();
+try { lib.cron.serveCluster(); out.secondServe = 'served'; } catch (error) { out.secondServe = error.message; }
+lib.start();
+cron.schedule('* * * * * *', () => undefined, { name: 'app-report' });
+out.esmSees = names(cron);
+out.cjsSees = names(lib.cron);
+out.timers = timers();
+for (let i = 0; i < 100 && lib.runs() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+out.libRan = lib.runs() > 0;
+await handle.close();
+// A coordinator set through one copy is the process-wide one of both.
+lib.cron.setRunCoordinator(new lib.cron.MemoryRunCoordinator());
+try { cron.createTask('* * * * *', () => undefined, { name: 'app-distributed', distributed: true, timezone: 'UTC' }); out.sharedCoordinator = true; }
+catch (error) { out.sharedCoordinator = error.message; }
+await cron.shutdown(1000);
+out.afterShutdown = { esm: cron.getTasks().size, cjs: lib.cron.getTasks().size, timers: timers() };
+out.logged = logged;
+console.log(JSON.stringify(out));
+`;
+
 /** Type-checked from each module system: every subpath resolves, and to real types (an `any` would make the expected errors unused). */
 const CONSUMER = `
 import cron, { validate, type ScheduledTask } from 'fleetcron';
@@ -230,6 +271,10 @@ describe('the packed tarball, installed into a fresh project', () => {
     manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
 
     writeFileSync(join(app, 'exports.mjs'), EXPORTS_SCRIPT);
+    mkdirSync(join(app, 'node_modules/report-lib'));
+    writeFileSync(join(app, 'node_modules/report-lib/package.json'), JSON.stringify({ name: 'report-lib', version: '1.0.0', main: 'index.js' }));
+    writeFileSync(join(app, 'node_modules/report-lib/index.js'), DUAL_LIB);
+    writeFileSync(join(app, 'dual.mjs'), DUAL_APP);
     writeFileSync(join(app, 'stack.cjs'), stackScript("const cron = require('fleetcron');"));
     writeFileSync(join(app, 'stack.mjs'), stackScript("import cron from 'fleetcron';"));
     for (const file of ['node10.ts', 'bundler.ts', 'esm.mts', 'cjs.cts']) writeFileSync(join(app, 'types', file), CONSUMER);
@@ -244,13 +289,14 @@ describe('the packed tarball, installed into a fresh project', () => {
 
     // Every check's process starts now, three at a time; each test awaits its own.
     const limit = limiter(3);
-    const start = (name: string, command: string, args: string[]) => checks.set(name, limit(() => run(command, args, app)));
-    const node = (name: string, args: string[]) => start(name, process.execPath, args);
+    const start = (name: string, command: string, args: string[], timeoutMs?: number) => checks.set(name, limit(() => run(command, args, app, process.env, timeoutMs)));
+    const node = (name: string, args: string[], timeoutMs?: number) => start(name, process.execPath, args, timeoutMs);
     // The longest first: nodenext, which checks @types/node too.
     for (const name of ['nodenext', ...Object.keys(TYPE_PROJECTS).filter((n) => n !== 'nodenext')]) {
       node(`tsc ${name}`, [TSC, '-p', `tsconfig.${name}.json`, '--listFiles']);
     }
     node('exports', ['exports.mjs']);
+    node('dual', ['dual.mjs'], 20_000); // a copy's task that outlives shutdown() would keep it running
     node('exports --conditions=source', ['--conditions=source', 'exports.mjs']);
     start('bin --help', join(app, 'node_modules/.bin/fleetcron-arbiter'), ['--help']); // as a shell runs it: shebang, mode
     for (const script of ['stack.cjs', 'stack.mjs']) {
@@ -310,6 +356,26 @@ describe('the packed tarball, installed into a fresh project', () => {
     // The program behind fleetcron/pm2-arbiter (and the bin), as each build resolves it.
     expect(out.arbiter!.esm).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.js$/);
     expect(out.arbiter!.cjs).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.cjs$/);
+  });
+
+  it('an ES module app and its CommonJS dependency, each loading fleetcron, share one process-wide state', async () => {
+    const { code, stdout, stderr } = await check('dual');
+    const out = JSON.parse(stdout || '{}') as Record<string, unknown>;
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(out.twoCopies, 'node loaded both builds').toBe(true);
+    // One registry: each copy lists the other's task.
+    expect(out.esmSees).toEqual(['app-report', 'lib-report']);
+    expect(out.cjsSees).toEqual(['app-report', 'lib-report']);
+    // One timer for the tasks of both copies.
+    expect(out.timers).toBe(1);
+    // One authority: the app's serveCluster() is the library's, which may not serve a second time.
+    expect(out.secondServe).toMatch(/already serves elections/);
+    expect(out.libRan, "the library's distributed task ran, elected by the app's authority").toBe(true);
+    // One process-wide coordinator and one logger: the library's near-miss option was reported to the app's logger.
+    expect(out.sharedCoordinator).toBe(true);
+    expect((out.logged as string[]).some((line) => /timeZone.*did you mean `timezone`/.test(line)), JSON.stringify(out.logged)).toBe(true);
+    // The app's shutdown() ends the library's tasks too, and leaves no timer.
+    expect(out.afterShutdown).toEqual({ esm: 0, cjs: 0, timers: 0 });
   });
 
   it('node --conditions=source (a condition some tools set) loads the same package', async () => {

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { getRunCoordinator } from '../../coordination/default.js';
 import { EnvVarRunCoordinator } from '../../coordination/env-var.js';
+import { processLocalKind } from '../../coordination/process-local.js';
 import { globalLogger } from '../../logger.js';
 import type { Logger, RunCoordinator } from '../../types.js';
 import { Authority, type Peer } from '../authority.js';
@@ -36,7 +37,7 @@ export function defaultUpstream(options: ServeOptions, logger: Logger, where: st
   const upstream = options.coordinator ?? above ?? processWide ?? (process.env.NODE_CRON_RUN !== undefined ? new EnvVarRunCoordinator() : undefined);
   if (upstream && upstream === above) logger.info(`${where}: elections go on to the authority above this process`);
   else if (!upstream) logger.info(`${where}: no upstream coordinator; electing host-locally (one run per fire on this host)`);
-  else if (upstream instanceof EnvVarRunCoordinator) logger.info(`${where}: this host is the designated runner only when NODE_CRON_RUN=true (now '${process.env.NODE_CRON_RUN}')`);
+  else if (processLocalKind(upstream) === 'env-var') logger.info(`${where}: this host is the designated runner only when NODE_CRON_RUN=true (now '${process.env.NODE_CRON_RUN}')`);
   return upstream;
 }
 
