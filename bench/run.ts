@@ -1,17 +1,18 @@
 // `npm run bench [-- <section>... ] [--quick] [--runs=N]`: fleetcron and node-cron 4.6 side by side, every
-// measurement in a fresh child process. Sections: accuracy, scale (together: core), election, ipc, pm2, background;
+// measurement in a fresh child process. Sections: import, accuracy, scale (together: core), election, ipc, pm2, background;
 // all by default.
 import { cpus } from 'node:os';
 import { backgroundSection } from './background.js';
 import { accuracySection } from './core-accuracy.js';
 import { scaleSection } from './core-scale.js';
 import { electionSection } from './election.js';
+import { importSection } from './import-cost.js';
 import { clusterIpcSection } from './cluster-ipc.js';
 import { installCleanup, stopAll } from './lib/cleanup.js';
 import type { BenchSettings, Section } from './lib/section.js';
 import { pm2Section } from './pm2.js';
 
-const SECTIONS: readonly Section[] = [accuracySection, scaleSection, electionSection, clusterIpcSection, pm2Section, backgroundSection];
+const SECTIONS: readonly Section[] = [importSection, accuracySection, scaleSection, electionSection, clusterIpcSection, pm2Section, backgroundSection];
 const GROUPS: Record<string, readonly string[]> = { core: ['accuracy', 'scale'], all: SECTIONS.map((s) => s.name) };
 
 const USAGE = `usage: npm run bench -- [${[...SECTIONS.map((s) => s.name), ...Object.keys(GROUPS)].join('|')}]... [--quick] [--runs=N]`;

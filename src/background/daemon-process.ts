@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcesses } from '../builtins.js';
 import type { Authority } from '../ipc/authority.js';
 import { AUTHORITY_MARKER, TOPOLOGY_OVERRIDE } from '../ipc/topology.js';
 import { serveChild } from '../ipc/transports/child.js';
@@ -60,7 +61,7 @@ export class DaemonProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, [AUTHORITY_MARKER]: `parent:${process.pid}` };
     delete env[TOPOLOGY_OVERRIDE];
     // `advanced` keeps dates, maps, typed arrays and undefined in results; election messages are plain objects either way.
-    this.child = fork(daemonFile(), [], { env, serialization: 'advanced' });
+    this.child = childProcesses().fork(daemonFile(), [], { env, serialization: 'advanced' });
     daemons.live.add(this);
     this.stopServing = serveChild(this.child, (route) => this.sessions.get(route)?.authority);
     this.exited = new Promise((resolve) => (this.markExited = resolve));

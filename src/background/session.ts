@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from '../builtins.js';
 import type { Authority } from '../ipc/authority.js';
 import type { TaskEvent, TaskStatus } from '../types.js';
 import type { DaemonProcess, SessionEnd } from './daemon-process.js';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../builtins.js';
 import { complete, elect, type Election as Outcome } from '../coordination/election.js';
 import { processLocalKind } from '../coordination/process-local.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../builtins.js';
 
 /**
  * The one wire protocol between a process and its election authority, in every topology (node:cluster,

@@ -1,6 +1,6 @@
-import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeCluster } from '../builtins.js';
 
 /** Set by an authority for the processes it starts: `${kind}:${pid}`. */
 export const AUTHORITY_MARKER = 'FLEETCRON_AUTHORITY';
@@ -56,7 +56,7 @@ export function currentProcess(): ProcessFacts {
     env: process.env,
     ppid: process.ppid,
     hasIpc: typeof process.send === 'function',
-    isClusterWorker: cluster.isWorker,
+    isClusterWorker: nodeCluster().isWorker,
     readPm2Pid(pm2Home) {
       try {
         const pid = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8').trim());

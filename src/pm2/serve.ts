@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import { nodeCluster } from '../builtins.js';
 import { globalLogger } from '../logger.js';
 import { Authority, type Peer } from '../ipc/authority.js';
 import { assertNotServing, setOwnAuthority } from '../ipc/host.js';
@@ -51,7 +51,7 @@ const STANDBY_RETRY_MS = 1000;
 export async function servePm2(options: ServePm2Options = {}): Promise<Pm2AuthorityHandle> {
   assertNotServing('servePm2()');
   const logger = options.logger ?? globalLogger;
-  if (cluster.isWorker) {
+  if (nodeCluster().isWorker) {
     logger.warn(
       "servePm2(): this arbiter runs as a cluster worker (PM2's exec_mode 'cluster'), one arbiter per instance: " +
         "run it with exec_mode: 'fork', instances: 1. Only one of its instances serves; the others stand by.",

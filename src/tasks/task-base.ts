@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../builtins.js';
 import { globalLogger } from '../logger.js';
 import { CronSchedule } from '../time/cron-schedule.js';
 import type {

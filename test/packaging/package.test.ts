@@ -196,6 +196,23 @@ out.logged = logged;
 console.log(JSON.stringify(out));
 `;
 
+/**
+ * Which of node's own modules loading fleetcron brings, and which its first in-process task does: the ones only
+ * distributed and background tasks need (node:cluster, node:child_process) are loaded when one first needs them.
+ */
+const lazyScript = (load: string) => `
+const before = new Set(process.moduleLoadList);
+const loadedSince = () => process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));
+${load}
+const cron = fleetcron.default;
+const onImport = loadedSince();
+cron.schedule('* * * * *', () => undefined).destroy();
+const afterInlineTask = loadedSince();
+cron.setRunCoordinator(new fleetcron.MemoryRunCoordinator());
+cron.createTask('* * * * *', () => undefined, { distributed: true, name: 'lazy', timezone: 'UTC' }).destroy();
+console.log(JSON.stringify({ onImport, afterInlineTask, afterDistributedTask: loadedSince() }));
+`;
+
 /** Type-checked from each module system: every subpath resolves, and to real types (an `any` would make the expected errors unused). */
 const CONSUMER = `
 import cron, { validate, type ScheduledTask } from 'fleetcron';
@@ -277,6 +294,8 @@ describe('the packed tarball, installed into a fresh project', () => {
     writeFileSync(join(app, 'dual.mjs'), DUAL_APP);
     writeFileSync(join(app, 'stack.cjs'), stackScript("const cron = require('fleetcron');"));
     writeFileSync(join(app, 'stack.mjs'), stackScript("import cron from 'fleetcron';"));
+    writeFileSync(join(app, 'lazy.cjs'), lazyScript("const fleetcron = require('fleetcron');"));
+    writeFileSync(join(app, 'lazy.mjs'), lazyScript("const fleetcron = await import('fleetcron');"));
     for (const file of ['node10.ts', 'bundler.ts', 'esm.mts', 'cjs.cts']) writeFileSync(join(app, 'types', file), CONSUMER);
     // @types/node as this repository has it (fleetcron's declarations use Node's globals, such as URL).
     mkdirSync(join(app, 'node_modules/@types'), { recursive: true });
@@ -296,6 +315,7 @@ describe('the packed tarball, installed into a fresh project', () => {
       node(`tsc ${name}`, [TSC, '-p', `tsconfig.${name}.json`, '--listFiles']);
     }
     node('exports', ['exports.mjs']);
+    for (const script of ['lazy.cjs', 'lazy.mjs']) node(script, [script]);
     node('dual', ['dual.mjs'], 20_000); // a copy's task that outlives shutdown() would keep it running
     node('exports --conditions=source', ['--conditions=source', 'exports.mjs']);
     start('bin --help', join(app, 'node_modules/.bin/fleetcron-arbiter'), ['--help']); // as a shell runs it: shebang, mode
@@ -377,6 +397,20 @@ describe('the packed tarball, installed into a fresh project', () => {
     // The app's shutdown() ends the library's tasks too, and leaves no timer.
     expect(out.afterShutdown).toEqual({ esm: 0, cjs: 0, timers: 0 });
   });
+
+  for (const script of ['lazy.cjs', 'lazy.mjs']) {
+    it(`${script}: loading fleetcron and running in-process tasks never loads node:cluster, node:child_process or node:net`, async () => {
+      const { code, stdout, stderr } = await check(script);
+      expect(code, stderr).toBe(0);
+      const { onImport, afterInlineTask, afterDistributedTask } = JSON.parse(stdout) as Record<string, string[]>;
+      const distributedOnly = ['cluster', 'child_process', 'net'];
+      for (const module of [...distributedOnly, 'crypto']) expect(onImport, `loaded on import: ${onImport!.join(', ')}`).not.toContain(module);
+      for (const module of distributedOnly) expect(afterInlineTask, `loaded by an in-process task: ${afterInlineTask!.join(', ')}`).not.toContain(module);
+      // The task's id needs crypto; a distributed task asks node:cluster whether it runs in a worker.
+      expect(afterInlineTask).toContain('crypto');
+      expect(afterDistributedTask).toContain('cluster');
+    });
+  }
 
   it('node --conditions=source (a condition some tools set) loads the same package', async () => {
     const [plain, source] = await Promise.all([check('exports'), check('exports --conditions=source')]);

@@ -1,4 +1,5 @@
-import cluster, { type Worker } from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import { nodeCluster } from '../../builtins.js';
 import { getRunCoordinator } from '../../coordination/default.js';
 import { EnvVarRunCoordinator } from '../../coordination/env-var.js';
 import { processLocalKind } from '../../coordination/process-local.js';
@@ -47,6 +48,7 @@ export function defaultUpstream(options: ServeOptions, logger: Logger, where: st
  * it held, so another worker runs them.
  */
 export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
+  const cluster = nodeCluster();
   if (!cluster.isPrimary) throw new Error('fleetcron: serveCluster() must be called in the node:cluster primary');
   assertNotServing('serveCluster()');
   const logger = options.logger ?? globalLogger;

@@ -1,0 +1,34 @@
+import type * as ChildProcesses from 'node:child_process';
+import type { Cluster } from 'node:cluster';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:cluster and node:child_process (with node:net below it) take some 4 ms each to load, node:crypto 2 ms, as
+// much as the rest of fleetcron's own code: each is loaded when first needed — cluster and child processes by a
+// distributed or background task, crypto by the first id — so importing fleetcron costs little more than its
+// cron-parser, and an app with in-process tasks only never loads the first two.
+const require = createRequire(import.meta.url);
+
+let clusterModule: Cluster | undefined;
+let childProcessModule: typeof ChildProcesses | undefined;
+let cryptoModule: typeof Crypto | undefined;
+
+export function nodeCluster(): Cluster {
+  return (clusterModule ??= require('node:cluster') as Cluster);
+}
+
+export function childProcesses(): typeof ChildProcesses {
+  return (childProcessModule ??= require('node:child_process') as typeof ChildProcesses);
+}
+
+function nodeCrypto(): typeof Crypto {
+  return (cryptoModule ??= require('node:crypto') as typeof Crypto);
+}
+
+export function randomUUID(): string {
+  return nodeCrypto().randomUUID();
+}
+
+export function randomBytes(size: number): Buffer {
+  return nodeCrypto().randomBytes(size);
+}
