@@ -1,8 +1,9 @@
 import { randomUUID } from '../builtins.js';
 import { complete, elect, type Election as Outcome } from '../coordination/election.js';
+import { ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import { processLocalKind } from '../coordination/process-local.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
-import { globalLogger, silentLogger } from '../logger.js';
+import { globalLogger } from '../logger.js';
 import type { Logger, RunCoordinator } from '../types.js';
 import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host-fire.js';
 import { parseRequest, PROTOCOL, VERSION, type Election, type ErrorCode, type LostNotice, type Reply } from './protocol.js';
@@ -54,8 +55,7 @@ export class Authority {
   private readonly fires = new Map<string, HostFire>();
   private readonly peers = new Map<PeerId, Peer>();
   private sweepAt = 64;
-  /** Upstream elections failed in a row, for the outage's log lines. */
-  private upstreamFailures = 0;
+  private readonly upstreamOutage: OutageLog;
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly maxLeaseMs: number;
@@ -69,6 +69,7 @@ export class Authority {
     this.now = options.now ?? (() => Date.now());
     this.startedAt = this.now();
     this.logger = options.logger ?? globalLogger;
+    this.upstreamOutage = new OutageLog(this.logger, 'fleetcron', ELECTIONS('the upstream coordinator'));
     this.maxLeaseMs = options.maxLeaseMs ?? DEFAULT_MAX_LEASE_MS;
     this.maxFires = options.maxFires ?? DEFAULT_MAX_FIRES;
     const { upstream } = options;
@@ -216,21 +217,14 @@ export class Authority {
 
   /** One error line when the upstream starts failing, one when it answers again, with the fires skipped meanwhile. */
   private upstreamHealth(fire: HostFire, outcome: Outcome): void {
-    const failed = !outcome.elected && outcome.reason === 'coordinator-error';
-    if (failed) {
-      if (this.upstreamFailures++ === 0) {
-        this.logger.error(`fleetcron: fire ${fire.label} was not run: the upstream coordinator failed: ${describe(outcome.error)}; fires are skipped (coordinator-error) until it answers`);
-      }
-    } else if (this.upstreamFailures > 0) {
-      this.logger.info(`fleetcron: the upstream coordinator answers again; ${this.upstreamFailures} fire(s) were skipped (coordinator-error) meanwhile`);
-      this.upstreamFailures = 0;
-    }
+    if (!outcome.elected && outcome.reason === 'coordinator-error') this.upstreamOutage.failed(fire.label, outcome.error);
+    else this.upstreamOutage.succeeded();
   }
 
   /** The upstream's onComplete, if it has one; resolves with its error, if it failed. */
   private completeUpstream(id: string): Promise<unknown> {
     const { upstream } = this.options;
-    return upstream ? complete(upstream, id, this.timeout(), silentLogger) : Promise.resolve(undefined);
+    return upstream ? complete(upstream, id, this.timeout()) : Promise.resolve(undefined);
   }
 
   private lose(fire: HostFire): void {
@@ -263,7 +257,7 @@ export class Authority {
     if (!upstream) return Promise.resolve({ elected: true });
     const timeoutMs = waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(waitMs, 1));
     // The upstream may tell this process later that the fire ran nowhere, while the fire could still have started.
-    return elect(upstream, key, ttlMs, timeoutMs, silentLogger, { slot, deadline, waitMs, watchUntil: (deadline ?? this.now()) + timeoutMs });
+    return elect(upstream, key, ttlMs, timeoutMs, { slot, deadline, waitMs, watchUntil: (deadline ?? this.now()) + timeoutMs });
   }
 
   private timeout(): number {

@@ -2,6 +2,7 @@ import { randomUUID } from '../builtins.js';
 import { resolveRunCoordinator } from '../coordination/default.js';
 import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election } from '../coordination/election.js';
+import { COMPLETIONS, ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import { isTracking } from '../coordination/tracking.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
@@ -28,6 +29,9 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private executing = 0;
   private referenced: boolean;
   private readonly jitterWaits = new Set<CancellableWait>();
+  /** Made on the first failure: most tasks never have an outage to log. */
+  private electionOutage: OutageLog | undefined;
+  private completionOutage: OutageLog | undefined;
 
   constructor(
     pattern: string,
@@ -134,12 +138,13 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
     const latestStart = slot + tolerance + timeout + delay;
     if (coordinator) {
-      const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, this.logger, {
+      const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, {
         slot,
         deadline: slot + tolerance,
         waitMs: Math.max(0, timeout - Math.min(ANSWER_MARGIN_MS, timeout / 4)),
         watchUntil: slot + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
       });
+      this.logElection(key, election);
       if (!election.elected) return this.skip(slot, election);
     }
     const waited = await this.jitter(delay);
@@ -155,8 +160,26 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     try {
       await this.runScheduled(slot);
     } finally {
-      if (coordinator) await complete(coordinator, key, timeout, this.logger);
+      if (coordinator) await this.complete(coordinator, key, timeout);
     }
+  }
+
+  /** A failed election is logged once per outage of this task's coordinator, and its end once, with the count. */
+  private logElection(key: string, election: Election): void {
+    if (!election.elected && election.reason === 'coordinator-error') {
+      this.electionOutage ??= new OutageLog(this.logger, `task "${this.name}"`, ELECTIONS('its coordinator'));
+      this.electionOutage.failed(key, election.error);
+    } else {
+      this.electionOutage?.succeeded();
+    }
+  }
+
+  /** Tells the coordinator the fire is done; failures are logged as the elections' are. */
+  private async complete(coordinator: RunCoordinator, key: string, timeout: number): Promise<void> {
+    const failure = await complete(coordinator, key, timeout);
+    if (failure === undefined) return this.completionOutage?.succeeded();
+    this.completionOutage ??= new OutageLog(this.logger, `task "${this.name}"`, COMPLETIONS);
+    this.completionOutage.failed(key, failure);
   }
 
   /** Why a won fire cannot run now, if it cannot. */
@@ -172,7 +195,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private async giveBack(coordinator: RunCoordinator, key: string, slot: number, unable: { cause: string; late: boolean }, timeout: number): Promise<void> {
     let handedOver = false;
     if (isTracking(coordinator)) handedOver = await callBounded(() => coordinator.release(key, unable.cause), timeout, `release(${key})`).catch(() => false);
-    else await complete(coordinator, key, timeout, this.logger);
+    else await this.complete(coordinator, key, timeout);
     if (handedOver) return;
     if (unable.late) return this.reportMissed(slot);
     const error = new Error(`fire ${key} was elected here but not run: ${unable.cause}; no other process took it over`);

@@ -49,7 +49,7 @@ describe('the election path of a distributed task', () => {
     expect(calls).toEqual(['shouldRun f:2030-06-01T12:00:01.000Z 30000', 'onComplete f:2030-06-01T12:00:01.000Z']);
   });
 
-  it('fails closed on a throw, a rejection or a non-boolean answer: coordinator-error, one logged error each', async () => {
+  it('fails closed on a throw, a rejection or a non-boolean answer: coordinator-error, each new cause logged on one line', async () => {
     const answers = [() => { throw new Error('sync'); }, () => Promise.reject(new Error('async')), () => 'yes' as unknown as boolean];
     let i = 0;
     const logger = recordingLogger();
@@ -58,11 +58,67 @@ describe('the election path of a distributed task', () => {
     task.on('execution:skipped', (ctx) => void reasons.push(ctx.reason!));
     await vi.advanceTimersByTimeAsync(3000);
     expect(reasons).toEqual(['coordinator-error', 'coordinator-error', 'coordinator-error']);
+    const until = 'fires are skipped (coordinator-error) until it answers';
     expect(logger.of('error')).toEqual([
-      'Run coordinator failed; skipping execution (fail-closed) sync',
-      'Run coordinator failed; skipping execution (fail-closed) async',
-      'Run coordinator failed; skipping execution (fail-closed) Run coordinator shouldRun(e:2030-06-01T12:00:03.000Z) returned yes, expected a boolean',
+      `task "e": fire e:2030-06-01T12:00:01.000Z was not run: its coordinator failed: sync; ${until}`,
+      `task "e": fire e:2030-06-01T12:00:02.000Z was not run: its coordinator failed: async; ${until}`,
+      `task "e": fire e:2030-06-01T12:00:03.000Z was not run: its coordinator failed: Run coordinator shouldRun(e:2030-06-01T12:00:03.000Z) returned yes, expected a boolean; ${until}`,
     ]);
+  });
+
+  it('logs an outage once per task, not per fire: its cause on one line, no stack, then its end with the fires it skipped', async () => {
+    let down = true;
+    const errors: unknown[][] = [];
+    const infos: string[] = [];
+    const logger = { info: (m: string) => void infos.push(m), warn() {}, error: (...args: unknown[]) => void errors.push(args), debug() {} };
+    const coordinator: RunCoordinator = {
+      shouldRun: () => {
+        if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:6379\n    at TCPConnectWrap.afterConnect');
+        return true;
+      },
+    };
+    const skipped = new Map<string, number>();
+    const ran: string[] = [];
+    for (const name of ['a', 'b']) {
+      const task = cron.schedule('* * * * * *', () => void ran.push(name), { name, distributed: true, logger, runCoordinator: coordinator });
+      task.on('execution:skipped', (ctx) => void skipped.set(name, (skipped.get(name) ?? 0) + (ctx.reason === 'coordinator-error' ? 1 : 0)));
+    }
+    await vi.advanceTimersByTimeAsync(12_000);
+    // Every fire is still reported as an event; the log has one line per task, the message alone, on one line.
+    expect(Object.fromEntries(skipped)).toEqual({ a: 12, b: 12 });
+    expect(errors.map((args) => args.length)).toEqual([1, 1]);
+    expect(errors.map(([line]) => line)).toEqual(['a', 'b'].map((name) =>
+      `task "${name}": fire ${name}:2030-06-01T12:00:01.000Z was not run: its coordinator failed: connect ECONNREFUSED 127.0.0.1:6379 at TCPConnectWrap.afterConnect; fires are skipped (coordinator-error) until it answers`));
+    expect(infos).toEqual([]);
+    down = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ran.sort()).toEqual(['a', 'b']);
+    expect(infos).toEqual(['a', 'b'].map((name) => `task "${name}": its coordinator answers again; 12 fire(s) were skipped (coordinator-error) meanwhile`));
+    // A later outage is a new one: logged again, counted from zero.
+    down = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    down = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(errors).toHaveLength(4);
+    expect(infos.slice(2)).toEqual(['a', 'b'].map((name) => `task "${name}": its coordinator answers again; 2 fire(s) were skipped (coordinator-error) meanwhile`));
+  });
+
+  it("logs a failing onComplete once until it succeeds again, and the fires run meanwhile", async () => {
+    let failing = true;
+    const logger = recordingLogger();
+    const runs: number[] = [];
+    cron.schedule('* * * * * *', () => void runs.push(Date.now()), {
+      name: 'c', distributed: true, logger,
+      runCoordinator: { shouldRun: () => true, onComplete: () => { if (failing) throw new Error('release failed'); } },
+    });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(runs).toHaveLength(3);
+    expect(logger.of('error')).toEqual([
+      "task \"c\": fire c:2030-06-01T12:00:01.000Z was not completed: its coordinator's onComplete failed: release failed; logged once until it succeeds again",
+    ]);
+    failing = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(logger.of('info')).toEqual(["task \"c\": its coordinator's onComplete answers again; 3 fire(s) were not completed meanwhile"]);
   });
 
   it('honours electionTimeout', async () => {
