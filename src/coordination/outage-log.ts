@@ -49,8 +49,10 @@ export class OutageLog {
   failed(label: string, error: unknown): void {
     this.failures++;
     const cause = oneLine(error);
-    if (this.causes.has(cause) || this.causes.size >= MAX_CAUSES) return;
-    this.causes.add(cause);
+    // A cause that names its fire ("shouldRun(backup:…) did not settle") is the same cause at the next fire.
+    const same = cause.split(label).join('…');
+    if (this.causes.has(same) || this.causes.size >= MAX_CAUSES) return;
+    this.causes.add(same);
     const { what, outcome, meanwhile } = this.wording;
     this.logger.error(`${this.who}: fire ${label} ${outcome}: ${what} failed: ${cause}; ${meanwhile}`);
   }
