@@ -1,14 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { processesCarrying } from '../support/leftovers.js';
 import { REPO_ROOT, waitFor } from '../support/pm2.js';
 import { isAlive, runToExit } from '../support/processes.js';
-import { requireRedis } from '../support/redis-server.js';
+import { freePort, requireRedis } from '../support/redis-server.js';
 
 const redisUp = await requireRedis();
 
-/** Runs an example as the README does (tsx, `fleetcron` from the sources); the test fails if it does not stop by itself. */
-async function runExample(example: string): Promise<{ code: number | null; lines: string[]; output: string }> {
-  const { code, stdout, stderr } = await runToExit(`examples/${example}`, { cwd: REPO_ROOT, timeoutMs: 30_000 });
-  return { code, lines: stdout.split('\n').filter(Boolean), output: `${stdout}\n${stderr}` };
+/**
+ * Runs an example as the README does (tsx, `fleetcron` from the sources); the test fails if it does not stop by itself,
+ * or if any process it started (they all carry a marker in their environment) is still there shortly after.
+ */
+async function runExample(example: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; lines: string[]; stderr: string; output: string }> {
+  const marker = `fleetcron-example-${randomBytes(6).toString('hex')}`;
+  const { code, stdout, stderr } = await runToExit(`examples/${example}`, { cwd: REPO_ROOT, timeoutMs: 30_000, env: { ...env, FLEETCRON_EXAMPLE_RUN: marker } });
+  await waitFor(() => processesCarrying(marker).length === 0, 5000, `the processes of ${example} to be gone`);
+  return { code, lines: stdout.split('\n').filter(Boolean), stderr, output: `${stdout}\n${stderr}` };
 }
 
 /** Per second printed, the lines that match `pattern` (first group: the HH:MM:SS second). */
@@ -61,5 +68,17 @@ describe('the examples run as the README says, and stop by themselves', () => {
     for (const [second, ran] of runs) expect(ran, second).toHaveLength(1);
     expect(lines.at(-1)).toBe('all replicas stopped');
     await expectAllGone([...new Set(lines.flatMap((l) => /\(pid (\d+)\)/.exec(l)?.slice(1) ?? []).map(Number))]);
+  }, 40_000);
+
+  it('examples/redis-ha.ts with Redis unreachable: says so once, where and how to start it, exits 1, starts no replica', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const { code, lines, stderr, output } = await runExample('redis-ha.ts', { REDIS_URL: url });
+    expect(code, output).toBe(1);
+    expect(stderr.trim().split('\n'), output).toEqual([
+      `Redis is not reachable at ${url} (connect ECONNREFUSED 127.0.0.1:${port}).`,
+      expect.stringMatching(/^Start one \(redis-server, .*\) or set REDIS_URL to yours/),
+    ]);
+    expect(lines).toEqual([]);
   }, 40_000);
 });
