@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { processesCarrying } from '../support/leftovers.js';
 import { REPO_ROOT, waitFor } from '../support/pm2.js';
+import { PG_CONFIG, requirePostgres } from '../support/postgres.js';
 import { isAlive, runToExit } from '../support/processes.js';
 import { freePort, requireRedis } from '../support/redis-server.js';
 
 const redisUp = await requireRedis();
+const postgresUp = await requirePostgres();
 
 /**
  * Runs an example as the README does (tsx, `fleetcron` from the sources); the test fails if it does not stop by itself,
@@ -78,6 +80,29 @@ describe('the examples run as the README says, and stop by themselves', () => {
     expect(stderr.trim().split('\n'), output).toEqual([
       `Redis is not reachable at ${url} (connect ECONNREFUSED 127.0.0.1:${port}).`,
       expect.stringMatching(/^Start one \(redis-server, .*\) or set REDIS_URL to yours/),
+    ]);
+    expect(lines).toEqual([]);
+  }, 40_000);
+
+  it.runIf(postgresUp)('examples/postgres-coordinator.ts: 3 replicas on PostgreSQL, each second run by exactly one of them', async () => {
+    const { host, port, user, database } = PG_CONFIG;
+    const { code, lines, output } = await runExample('postgres-coordinator.ts', { DATABASE_URL: `postgres://${user}@${host}:${port}/${database}` });
+    expect(code, output).toBe(0);
+    const runs = bySecond(lines, /^(\d\d:\d\d:\d\d) {2}replica \d \(pid \d+\) ran the fire$/);
+    expect(runs.size, output).toBeGreaterThanOrEqual(4);
+    for (const [second, ran] of runs) expect(ran, second).toHaveLength(1);
+    expect(lines.at(-1)).toBe('all replicas stopped');
+    await expectAllGone([...new Set(lines.flatMap((l) => /\(pid (\d+)\)/.exec(l)?.slice(1) ?? []).map(Number))]);
+  }, 40_000);
+
+  it('examples/postgres-coordinator.ts with PostgreSQL unreachable: says so once, where and how to start it, exits 1', async () => {
+    const port = await freePort();
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const { code, lines, stderr, output } = await runExample('postgres-coordinator.ts', { DATABASE_URL: url });
+    expect(code, output).toBe(1);
+    expect(stderr.trim().split('\n'), output).toEqual([
+      `PostgreSQL cannot be used at ${url} (connect ECONNREFUSED 127.0.0.1:${port}).`,
+      expect.stringMatching(/^Start one \(docker run .*\) or set DATABASE_URL to yours/),
     ]);
     expect(lines).toEqual([]);
   }, 40_000);
