@@ -31,8 +31,8 @@ async function loadEcosystem(): Promise<{ arbiter: StartOptions; app: StartOptio
 const { arbiter, app } = await loadEcosystem();
 const instances = app.instances ?? 1;
 
-// PM2 reads PM2_HOME when it is loaded, and its daemon and apps inherit it: set it before importing pm2. Short, for
-// the unix sockets PM2 keeps there.
+// PM2 reads these when it is loaded, and its daemon and apps inherit them: set them before importing pm2. PM2_HOME is
+// short, for the unix sockets PM2 keeps there.
 const home = mkdtempSync(join(tmpdir(), 'fc-'));
 process.env.PM2_HOME = home;
 process.env.PM2_DISABLE_VERSION_CHECK = 'true';

@@ -134,7 +134,7 @@ describe('the examples run as the README says, and stop by themselves', () => {
       expect(processesCarrying(home!)).toEqual([]);
     }, 70_000);
 
-    it('on Ctrl-C (SIGINT) it stops at once, and tears its PM2 daemon down all the same', async () => {
+    it('on Ctrl-C (SIGINT) it stops before its time, and tears its PM2 daemon down all the same', async () => {
       let interrupted = false;
       const { code, lines, output } = await runExample('pm2/run.ts', {
         env: { DEMO_SECONDS: '60' },
