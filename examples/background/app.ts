@@ -1,6 +1,13 @@
-// Schedules a task file that runs in a background daemon, watches it from the app, then shuts down.
+// Schedules a task file that runs in a background daemon, watches three scheduled fires from the app, runs it once
+// more by hand with execute(), then shuts down.
 // Run it with: npx tsx examples/background/app.ts
 import cron, { MemoryRunCoordinator } from 'fleetcron';
+
+interface Digest {
+  fire: Date;
+  primes: number;
+  daemon: number;
+}
 
 console.log(`app ${process.pid}: scheduling ./tasks/digest.ts every second`);
 
@@ -13,21 +20,26 @@ const digest = cron.schedule('* * * * * *', './tasks/digest.ts', {
 });
 
 digest.on('task:started', () => console.log(`digest started; next run at ${digest.getNextRun()?.toISOString()}`));
-digest.on('execution:finished', (ctx) => {
-  const { fire, primes, daemon } = ctx.execution?.result as { fire: Date; primes: number; daemon: number };
-  // Results keep their types across the process boundary: `fire` is a Date here.
-  console.log(`run for ${fire.toISOString()} found ${primes} primes in daemon ${daemon} (took ${ctx.execution!.finishedAt!.getTime() - ctx.execution!.startedAt!.getTime()} ms)`);
-});
 digest.on('task:failed', (ctx) => console.error(`the daemon died: ${ctx.error?.message}`));
 
-let runs = 0;
-digest.on('execution:finished', async () => {
-  if (++runs !== 3) return;
-  const result = (await digest.execute()) as { primes: number };
-  console.log(`execute() now: ${result.primes} primes`);
+let fires = 0;
+digest.on('execution:finished', (ctx) => {
+  // execute() below finishes a run too; its result is printed where it is awaited.
+  if (ctx.execution?.reason !== 'scheduled') return;
+  // Results keep their types across the process boundary: `fire` is a Date here.
+  const { fire, primes, daemon } = ctx.execution.result as Digest;
+  const took = ctx.execution.finishedAt!.getTime() - ctx.execution.startedAt!.getTime();
+  console.log(`scheduled fire ${fire.toISOString()}: found ${primes} primes in daemon ${daemon} (took ${took} ms)`);
+  if (++fires === 3) void executeThenShutDown();
+});
+
+async function executeThenShutDown(): Promise<void> {
+  // A manual run, now: not a fire, so not elected either.
+  const { primes, daemon } = (await digest.execute()) as Digest;
+  console.log(`manual execute(): found ${primes} primes in daemon ${daemon}`);
   // Stops the task, waits for a run in progress, and ends the daemon: the process exits by itself.
   await cron.shutdown();
   console.log('shut down');
-});
+}
 
 process.once('SIGINT', () => void cron.shutdown());

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postgresCoordinator } from '../../examples/postgres-coordinator.js';
 import cron, { type RunCoordinator } from '../../src/index.js';
 import { recordingLogger } from '../support/quiet-logger.js';
 import { PG_CONFIG, requirePostgres } from '../support/postgres.js';
+
+// The example imports `fleetcron` (its demo schedules a task), which tsx reads as the sources and vitest as the build:
+// the sources here too, as this file's own `cron`.
+vi.mock('fleetcron', () => import('../../src/index.js'));
 
 const available = await requirePostgres();
 const table = `fleetcron_test_${process.pid}_${randomBytes(3).toString('hex')}`;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive } from './processes.js';
 
 /**
@@ -19,6 +19,19 @@ export function killLeftovers(pids: Iterable<number>, marker: string): number[] 
     }
   }
   return killed;
+}
+
+/**
+ * The live processes, other than this one, whose command line or environment contains `marker`: whatever a test
+ * started with that marker in its environment and is still there, however deep in the process tree (Linux only;
+ * elsewhere none are found).
+ */
+export function processesCarrying(marker: string): number[] {
+  if (process.platform !== 'linux') return [];
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && carries(pid, marker));
 }
 
 function carries(pid: number, marker: string): boolean {

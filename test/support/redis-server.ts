@@ -148,7 +148,8 @@ function command(port: number, args: string[]): Promise<string> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free when probed). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
