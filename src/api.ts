@@ -6,25 +6,24 @@ import { BackgroundScheduledTask } from './tasks/background-task.js';
 import { InlineScheduledTask } from './tasks/inline-task.js';
 import type { ManagedTask } from './tasks/managed-task.js';
 import { checkOptions, isRunCoordinator } from './tasks/options.js';
-import { getTasks, register, unregister } from './tasks/registry.js';
+import { getTasks, register } from './tasks/registry.js';
 import { warnIfZoneUnset } from './tasks/zone-warning.js';
 import { compileExpression } from './time/expression.js';
 import type { RunCoordinator, ScheduledTask, TaskFn, TaskOptions } from './types.js';
 
 /**
- * Creates a task and starts it. A background task (a file) starts asynchronously: if that fails, the task is
- * destroyed, so nothing stays registered, and the failure is logged.
+ * Creates a task and starts it. A background task (a file) starts asynchronously: if that fails, the task emits
+ * `task:failed` with the error and is destroyed, so nothing stays registered, and the failure is logged.
  */
 export function schedule(expression: string, func: TaskFn | string | URL, options?: TaskOptions): ScheduledTask {
   const task = makeTask(expression, func, options, schedule);
-  const started = task.start();
-  if (started instanceof Promise) {
-    started.catch((error: unknown) => {
-      // Out of the registry at once, before the failure is logged; destroy() finishes a tick later.
-      unregister(task);
-      void task.destroy();
+  if (task instanceof BackgroundScheduledTask) {
+    task.start().catch((error: unknown) => {
+      task.abandon(error instanceof Error ? error : new Error(String(error)));
       (options?.logger ?? globalLogger).error(`Failed to start scheduled task: ${error instanceof Error ? error.message : String(error)}`);
     });
+  } else {
+    task.start();
   }
   return task;
 }

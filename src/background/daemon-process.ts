@@ -4,6 +4,7 @@ import type { Authority } from '../ipc/authority.js';
 import { AUTHORITY_MARKER, TOPOLOGY_OVERRIDE } from '../ipc/topology.js';
 import { serveChild } from '../ipc/transports/child.js';
 import { processWide } from '../process-state.js';
+import { daemonExecArgv } from './daemon-exec-argv.js';
 import { daemonFile } from './daemon-path.js';
 import { fromThrown } from './error-wire.js';
 import { daemonMessage, openNotice, type Command, type Notice, type SessionId } from './wire.js';
@@ -61,7 +62,7 @@ export class DaemonProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, [AUTHORITY_MARKER]: `parent:${process.pid}` };
     delete env[TOPOLOGY_OVERRIDE];
     // `advanced` keeps dates, maps, typed arrays and undefined in results; election messages are plain objects either way.
-    this.child = childProcesses().fork(daemonFile(), [], { env, serialization: 'advanced' });
+    this.child = childProcesses().fork(daemonFile(), [], { env, serialization: 'advanced', execArgv: daemonExecArgv(process.execArgv) });
     daemons.live.add(this);
     this.stopServing = serveChild(this.child, (route) => this.sessions.get(route)?.authority);
     this.exited = new Promise((resolve) => (this.markExited = resolve));

@@ -5,7 +5,7 @@ import type { Logger, RunCoordinator, TaskContext, TaskEvent, TaskFn } from '../
 import { toThrown, type Thrown } from './error-wire.js';
 import type { HostedOptions, LogLevel, Notice, SessionId, WireContext } from './wire.js';
 
-/** Everything an inline task emits (it never emits `task:failed`; the parent does, when a daemon dies). */
+/** Everything an inline task emits (it never emits `task:failed`; the parent does, when a daemon dies or a start by schedule() fails). */
 const FORWARDED: TaskEvent[] = [
   'task:started', 'task:stopped', 'task:destroyed', 'execution:started', 'execution:finished', 'execution:failed',
   'execution:missed', 'execution:overlap', 'execution:maxReached', 'execution:skipped', 'execution:lost',

@@ -19,7 +19,7 @@ export function resolveTaskFile(file: string | URL, boundary: Boundary): string 
   return pathToFileURL(resolve(callerDirectory(boundary) ?? process.cwd(), file)).href;
 }
 
-/** node-cron's export: resolves `filePath` against the file that calls it. */
+/** node-cron's export: resolves `filePath` against the file that calls it, or the working directory when no file does. */
 export function solvePath(filePath: string): string {
   return resolveTaskFile(filePath, solvePath);
 }

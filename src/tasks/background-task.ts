@@ -55,12 +55,26 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     return this.isReferenced;
   }
 
-  /** Loads the file in the daemon and starts the schedule there; rejects, naming the file, when it cannot. */
+  /**
+   * Loads the file in the daemon and starts the schedule there; rejects, naming the file, when it cannot, and the
+   * task is left stopped (and registered), to be started again or destroyed.
+   */
   start(): Promise<void> {
     if (this.starting) return this.starting;
     if (this.destroyed || this.started()) return Promise.resolve();
     this.starting = this.open().finally(() => (this.starting = undefined));
     return this.starting;
+  }
+
+  /**
+   * Ends a task whose start failed and that nobody will start again (`schedule()`'s, whose start no caller awaits):
+   * it is destroyed at once, then emits `task:failed` with the error and `task:destroyed`.
+   */
+  abandon(error: Error): void {
+    if (this.destroyed) return;
+    this.markDestroyed();
+    this.emit('task:failed', Date.now(), undefined, undefined, error);
+    this.emit('task:destroyed', Date.now());
   }
 
   /** Resolves once the daemon has stopped the schedule; a run in progress ends on its own, and is still reported. */

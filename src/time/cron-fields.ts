@@ -137,11 +137,6 @@ export function dayMatches(fields: CronFields, year: number, month: number, day:
   );
 }
 
-export function timeMatches(fields: CronFields, hour: number, minute: number, second: number): boolean {
-  const { hour: hours, minute: minutes, second: seconds } = fields;
-  return hours.next[hour] === hour && minutes.next[minute] === minute && seconds.next[second] === second;
-}
-
 /** The first allowed second of the day at or after `secondOfDay`, or -1. */
 export function firstTimeFrom(fields: CronFields, secondOfDay: number): number {
   const { hour, minute, second } = fields;

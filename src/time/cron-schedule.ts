@@ -5,7 +5,6 @@ import {
   daysFromCivil,
   daysInMonth,
   floorToSecond,
-  wallFromMs,
   weekdayFromDays,
 } from './calendar.js';
 import {
@@ -15,7 +14,6 @@ import {
   firstTimeFrom,
   monthMatches,
   plainDaysOfMonth,
-  timeMatches,
 } from './cron-fields.js';
 import { compileExpression } from './expression.js';
 import { WeakValueCache } from './weak-value-cache.js';
@@ -130,14 +128,13 @@ export class CronSchedule {
     return runs;
   }
 
-  /** Whether the wall time shown at `ms` matches the fields, to the second (node-cron's `match(date)`). */
+  /**
+   * Whether the task fires at the whole second holding `ms`: the first fire after the second before is that
+   * second. So a gap's end matches when it runs a skipped time, and a wall time shown again after a fall-back
+   * does not (node-cron's `match(date)` reads the wall clock, so it answers the other way round there).
+   */
   matches(ms: number): boolean {
     const second = floorToSecond(ms);
-    const wall = wallFromMs(second + this.zone.offsetAt(second));
-    return (
-      timeMatches(this.fields, wall.hour, wall.minute, wall.second) &&
-      monthMatches(this.fields, wall.month) &&
-      dayMatches(this.fields, wall.year, wall.month, wall.day, wall.weekday)
-    );
+    return this.next(second - MS_PER_SECOND) === second;
   }
 }

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fromThrown, toThrown } from '../../src/background/error-wire.js';
+import { daemonExecArgv } from '../../src/background/daemon-exec-argv.js';
 import { loadTaskFunction } from '../../src/background/load-task.js';
 import { resolveTaskFile, solvePath } from '../../src/background/solve-path.js';
 import { daemonMessage, openCommand, openNotice } from '../../src/background/wire.js';
@@ -92,5 +93,18 @@ describe('loading a task file', () => {
     await expect(loadTaskFunction(new URL('nope.mjs', tasks).href)).rejects.toThrow(`background task file ${path('nope.mjs')} does not exist`);
     await expect(loadTaskFunction(new URL('throws-on-import.mjs', tasks).href)).rejects.toThrow(`${path('throws-on-import.mjs')} failed to load: boom at import`);
     await expect(loadTaskFunction(new URL('no-export.mjs', tasks).href)).rejects.toThrow(`${path('no-export.mjs')} exports no task function`);
+  });
+});
+
+describe('the Node options a daemon inherits', () => {
+  it('are the parent’s, less those naming code to run instead of a file (code given with -e would run again in the daemon)', () => {
+    const loader = ['--import=tsx', '--conditions', 'source', '--max-old-space-size=256'];
+    expect(daemonExecArgv(loader)).toEqual(loader);
+    for (const source of [
+      ['-e', 'code'], ['--eval', 'code'], ['--eval=code'], ['-p', 'code'], ['--print', 'code'], ['--print=code'], ['-pe', 'code'],
+      ['--input-type=module', '-e', 'code'], ['--input-type', 'module', '--eval', 'code'],
+    ]) {
+      expect(daemonExecArgv([loader[0]!, ...source, ...loader.slice(1)]), source.join(' ')).toEqual(loader);
+    }
   });
 });

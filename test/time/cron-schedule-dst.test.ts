@@ -179,6 +179,21 @@ describe('where node-cron 4.6 differs (listed in the migration guide)', () => {
     expect(nodeCronFires('30 2 * * *', 'Europe/Berlin', '2025-10-25 12:00', 1)).toEqual(['2025-10-26 01:30']);
     expect(fires('30 2 * * *', 'Europe/Berlin', '2025-10-25 12:00', 1)).toEqual(['2025-10-26 00:30']);
   });
+
+  it('node-cron’s match() reads the wall clock: false where a skipped time runs, true where a fire is not repeated', () => {
+    const theirs = cron.createTask('30 2 * * *', () => undefined, { timezone: 'Europe/Berlin' });
+    const ours = CronSchedule.of('30 2 * * *', 'Europe/Berlin');
+    // 2025-03-30: 02:00 CET (01:00Z) jumps to 03:00 CEST; 2025-10-26: 02:30 is shown at 00:30Z and 01:30Z.
+    for (const [at, nodeCron, fleetcron] of [
+      ['2025-03-30 01:00', false, true],
+      ['2025-10-26 00:30', true, true],
+      ['2025-10-26 01:30', true, false],
+    ] as const) {
+      expect(theirs.match(new Date(parseUtc(at))), at).toBe(nodeCron);
+      expect(ours.matches(parseUtc(at)), at).toBe(fleetcron);
+    }
+    theirs.destroy();
+  });
 });
 
 // ---- every fire around real offset changes, against a brute-force walk of the clock through Intl ----
@@ -298,15 +313,19 @@ describe('the sequence of fires', () => {
         fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2037, 0, 1) }),
         (zone, pattern, from) => {
           const schedule = CronSchedule.of(pattern, zone);
+          // node-cron's match() reads the wall clock.
+          const wallReader = cron.createTask(pattern, () => undefined, { timezone: zone });
           let previous = from;
           for (const fire of schedule.nextRuns(40, from)) {
             expect(fire).toBeGreaterThan(previous);
             expect(fire % 1000).toBe(0);
             // Either the wall time shown matches, or it ends a gap in which a matching time was skipped.
             const endsGap = intlOffset(fire - 1000, zone) < intlOffset(fire, zone);
-            expect(schedule.matches(fire) || endsGap, `${pattern} ${zone} ${iso(fire)}`).toBe(true);
+            expect(wallReader.match(new Date(fire)) || endsGap, `${pattern} ${zone} ${iso(fire)}`).toBe(true);
+            expect(schedule.matches(fire)).toBe(true);
             previous = fire;
           }
+          wallReader.destroy();
         },
       ),
       { numRuns: 300 },
@@ -323,11 +342,12 @@ describe('the sequence of fires', () => {
     }
   });
 
-  it('matches() reads the wall clock of the zone, to the second', () => {
+  it('matches() is true at a fire, to the second, and not where its wall time is shown again', () => {
     const schedule = CronSchedule.of('30 2 * * *', 'Europe/Berlin');
     expect(schedule.matches(Date.UTC(2025, 9, 26, 0, 30))).toBe(true);
-    expect(schedule.matches(Date.UTC(2025, 9, 26, 1, 30, 0, 999))).toBe(true);
-    expect(schedule.matches(Date.UTC(2025, 9, 26, 1, 30, 1))).toBe(false);
+    expect(schedule.matches(Date.UTC(2025, 9, 26, 0, 30, 0, 999))).toBe(true);
+    expect(schedule.matches(Date.UTC(2025, 9, 26, 0, 30, 1))).toBe(false);
+    expect(schedule.matches(Date.UTC(2025, 9, 26, 1, 30))).toBe(false);
     const w = intlWall(Date.UTC(2025, 9, 26, 1, 30), 'Europe/Berlin');
     expect([w.hour, w.minute]).toEqual([2, 30]);
   });
