@@ -20,7 +20,7 @@ const digest = cron.schedule('* * * * * *', './tasks/digest.ts', {
 });
 
 digest.on('task:started', () => console.log(`digest started; next run at ${digest.getNextRun()?.toISOString()}`));
-digest.on('task:failed', (ctx) => console.error(`the daemon died: ${ctx.error?.message}`));
+digest.on('task:failed', (ctx) => console.error(`digest failed (its task file could not start, or its daemon died): ${ctx.error?.message}`));
 
 let fires = 0;
 digest.on('execution:finished', (ctx) => {
