@@ -32,3 +32,7 @@ export function randomUUID(): string {
 export function randomBytes(size: number): Buffer {
   return nodeCrypto().randomBytes(size);
 }
+
+export function hostName(): string {
+  return (require('node:os') as typeof import('node:os')).hostname();
+}

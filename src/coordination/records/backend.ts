@@ -1,0 +1,44 @@
+import type { RunCoordinator } from '../../types.js';
+import type { FireOutcome, FireRecord, Holder, HistoryOptions } from './fire-record.js';
+
+/** One fire to claim: task, planned instant, lease, and who asks. */
+export interface ClaimRequest {
+  task: string;
+  slot: number;
+  leaseMs: number;
+  holder: Holder;
+  /**
+   * Unique to this claim. A claim that finds its own id on the record wins again with the same token: the reply
+   * to the first try was lost and the client resent it. Any other claim of a fire that has a record loses.
+   */
+  claimId: string;
+}
+
+/**
+ * The answer to one claim. `lost`: records of the same task whose lease lapsed without an end, found by this claim
+ * and marked lost by it — each such record is returned by exactly one claim in the fleet, so it is reported once.
+ */
+export type ClaimAnswer =
+  | { won: true; fencingToken: number; lost: FireRecord[] }
+  | { won: false; holder: Holder | undefined; lost: FireRecord[] };
+
+/**
+ * A coordinator that remembers every fire: the backend half of fire accounting (DESIGN §8). Each call is one round
+ * trip to the backend. A fire has at most one record, written by the claim that wins it and never deleted by its
+ * end (it ages out by the backend's retention), so a fire that has a record is never claimed again.
+ */
+export interface FireBackend extends RunCoordinator {
+  /** Claims each fire in one call; answers in the order asked. */
+  claim(requests: readonly ClaimRequest[]): Promise<ClaimAnswer[]>;
+  /** Extends a running fire's lease to now + `leaseMs`; false when the claim is no longer this token's (lapsed, lost, ended, taken). */
+  renew(task: string, slot: number, fencingToken: number, leaseMs: number): Promise<boolean>;
+  /** Records how the fire ended; false when the record is not this token's. */
+  end(task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean>;
+  /** The task's latest records, newest slot first. */
+  history(task: string, options?: HistoryOptions): Promise<FireRecord[]>;
+}
+
+export function isFireBackend(coordinator: RunCoordinator): coordinator is FireBackend {
+  const candidate = coordinator as Partial<FireBackend>;
+  return ['claim', 'renew', 'end', 'history'].every((method) => typeof candidate[method as keyof FireBackend] === 'function');
+}

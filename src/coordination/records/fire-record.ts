@@ -1,0 +1,55 @@
+/** The process that holds a fire: where it runs. `incarnation` tells a restarted process from its predecessor with the same pid. */
+export interface Holder {
+  host: string;
+  pid: number;
+  incarnation: string;
+}
+
+/**
+ * A fire's life in the records: `running` from its claim until its end says `succeeded` or `failed`; `lost` when it
+ * ended without a run (its host could not run it), or when its lease lapsed without an end (its holder died, hung or
+ * was cut off).
+ */
+export type FireState = 'running' | 'succeeded' | 'failed' | 'lost';
+
+/** One fire's story, as `history()` returns it. Times are epoch milliseconds. */
+export interface FireRecord {
+  task: string;
+  /** The fire's planned instant. */
+  slot: number;
+  state: FireState;
+  holder: Holder;
+  /** Strictly increasing per task across the fleet: a later claim of the task always has a larger one. */
+  fencingToken: number;
+  claimedAt: number;
+  /** Until when the claim holds unless it is renewed or ended. */
+  leaseUntil: number;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  /** `failed`: the run's error; `lost`: why (`name` is `'LostFire'`). */
+  error?: { name: string; message: string };
+}
+
+/** How a fire ended, as its holder reports it. */
+export type FireOutcome =
+  | { state: 'succeeded'; startedAt: number; endedAt: number }
+  | { state: 'failed'; startedAt: number; endedAt: number; error: { name: string; message: string } }
+  /** Won but not run (nobody of the host could): the cause. */
+  | { state: 'lost'; endedAt: number; cause: string };
+
+export interface HistoryOptions {
+  /** At most this many records, newest first. Default 20. */
+  limit?: number;
+}
+
+/** How many records a backend keeps per task: the last `perTask`, none older than `maxAgeMs`. */
+export interface RetentionOptions {
+  /** Default 1000. */
+  perTask?: number;
+  /** Default 7 days. */
+  maxAgeMs?: number;
+}
+
+export const DEFAULT_RETENTION: Required<RetentionOptions> = { perTask: 1000, maxAgeMs: 7 * 24 * 3600_000 };
+export const DEFAULT_HISTORY_LIMIT = 20;

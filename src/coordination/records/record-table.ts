@@ -1,0 +1,153 @@
+import type { ClaimAnswer, ClaimRequest } from './backend.js';
+import { DEFAULT_HISTORY_LIMIT, type FireOutcome, type FireRecord, type HistoryOptions } from './fire-record.js';
+
+/** What an in-memory table keeps: per task, and in all. */
+export interface RecordTableLimits {
+  /** Records kept per task, newest; default 100. */
+  perTask?: number;
+  /** Records kept in all, across tasks; default 100 000. */
+  total?: number;
+  /** No record older than this (ms since its claim); default one day. */
+  maxAgeMs?: number;
+}
+
+interface Stored extends FireRecord {
+  claimId: string;
+}
+
+interface TaskRecords {
+  lastToken: number;
+  /** By slot, in claim order. */
+  readonly bySlot: Map<number, Stored>;
+  /** Slots still `running`, for the lost-fire check of each claim. */
+  readonly running: Set<number>;
+}
+
+/**
+ * Fire records in memory — the claim table of a host authority without a shared backend, and the model every
+ * backend follows. Pure: time is passed in. A record is dropped only once its lease has passed (oldest first, by
+ * the limits), so a fire is never claimed twice while a process could still reach it.
+ */
+export class RecordTable {
+  private readonly tasks = new Map<string, TaskRecords>();
+  /** Every record, oldest claim first, for the limit in all. */
+  private readonly order = new Map<string, Stored>();
+  private readonly perTask: number;
+  private readonly total: number;
+  private readonly maxAgeMs: number;
+
+  constructor(limits: RecordTableLimits = {}) {
+    this.perTask = limits.perTask ?? 100;
+    this.total = limits.total ?? 100_000;
+    this.maxAgeMs = limits.maxAgeMs ?? 24 * 3600_000;
+  }
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  claim(request: ClaimRequest, now: number): ClaimAnswer {
+    const records = this.recordsOf(request.task);
+    const lost = this.lapsed(records, now);
+    const held = records.bySlot.get(request.slot);
+    if (held) {
+      if (held.claimId === request.claimId) return { won: true, fencingToken: held.fencingToken, lost };
+      return { won: false, holder: held.holder, lost };
+    }
+    const record: Stored = {
+      task: request.task,
+      slot: request.slot,
+      state: 'running',
+      holder: request.holder,
+      fencingToken: ++records.lastToken,
+      claimedAt: now,
+      leaseUntil: now + request.leaseMs,
+      claimId: request.claimId,
+    };
+    records.bySlot.set(request.slot, record);
+    records.running.add(request.slot);
+    this.order.set(orderKey(record), record);
+    this.prune(records, now);
+    return { won: true, fencingToken: record.fencingToken, lost };
+  }
+
+  renew(task: string, slot: number, fencingToken: number, leaseMs: number, now: number): boolean {
+    const record = this.tasks.get(task)?.bySlot.get(slot);
+    if (!record || record.state !== 'running' || record.fencingToken !== fencingToken || record.leaseUntil < now) return false;
+    record.leaseUntil = now + leaseMs;
+    return true;
+  }
+
+  end(task: string, slot: number, fencingToken: number, outcome: FireOutcome, now: number): boolean {
+    const records = this.tasks.get(task);
+    const record = records?.bySlot.get(slot);
+    if (!records || !record || record.fencingToken !== fencingToken) return false;
+    records.running.delete(slot);
+    record.state = outcome.state;
+    record.endedAt = outcome.endedAt;
+    record.leaseUntil = Math.min(record.leaseUntil, now);
+    if (outcome.state === 'lost') {
+      record.error = { name: 'LostFire', message: outcome.cause };
+    } else {
+      record.startedAt = outcome.startedAt;
+      record.durationMs = outcome.endedAt - outcome.startedAt;
+      if (outcome.state === 'failed') record.error = { ...outcome.error };
+    }
+    return true;
+  }
+
+  history(task: string, { limit = DEFAULT_HISTORY_LIMIT }: HistoryOptions = {}): FireRecord[] {
+    const records = this.tasks.get(task);
+    if (!records || limit <= 0) return [];
+    return [...records.bySlot.values()].sort((a, b) => b.slot - a.slot).slice(0, limit).map(publicRecord);
+  }
+
+  private recordsOf(task: string): TaskRecords {
+    let records = this.tasks.get(task);
+    if (!records) this.tasks.set(task, (records = { lastToken: 0, bySlot: new Map(), running: new Set() }));
+    return records;
+  }
+
+  /** Marks the task's running records whose lease has passed as lost; returns them (each once). */
+  private lapsed(records: TaskRecords, now: number): FireRecord[] {
+    const lost: FireRecord[] = [];
+    for (const slot of records.running) {
+      const record = records.bySlot.get(slot)!;
+      if (record.leaseUntil >= now) continue;
+      records.running.delete(slot);
+      record.state = 'lost';
+      record.error = { name: 'LostFire', message: `its lease ended at ${new Date(record.leaseUntil).toISOString()} without an end from its holder` };
+      lost.push(publicRecord(record));
+    }
+    return lost;
+  }
+
+  /** Drops records past the limits, oldest first, none whose lease has not passed. */
+  private prune(records: TaskRecords, now: number): void {
+    for (const record of records.bySlot.values()) {
+      if (records.bySlot.size <= this.perTask && record.claimedAt >= now - this.maxAgeMs) break;
+      if (record.leaseUntil >= now) break;
+      this.drop(record);
+    }
+    for (const record of this.order.values()) {
+      if (this.order.size <= this.total && record.claimedAt >= now - this.maxAgeMs) break;
+      if (record.leaseUntil >= now) break;
+      this.drop(record);
+    }
+  }
+
+  private drop(record: Stored): void {
+    const records = this.tasks.get(record.task)!;
+    records.bySlot.delete(record.slot);
+    records.running.delete(record.slot);
+    this.order.delete(orderKey(record));
+  }
+}
+
+function orderKey(record: FireRecord): string {
+  return `${record.task}\u001f${record.slot}`;
+}
+
+function publicRecord({ claimId: _claimId, ...record }: Stored): FireRecord {
+  return { ...record, holder: { ...record.holder }, ...(record.error ? { error: { ...record.error } } : {}) };
+}

@@ -1,0 +1,170 @@
+// What every FireBackend promises (src/coordination/records/backend.ts), as one suite each backend runs against
+// itself: in memory, Redis, PostgreSQL. Real time with short leases, since a backend may read its server's clock.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { ClaimRequest, FireBackend } from '../../../src/coordination/records/backend.js';
+import type { Holder } from '../../../src/coordination/records/fire-record.js';
+
+export interface BackendUnderTest {
+  /** Two handles on one store, as two hosts have (two clients, two coordinator objects). */
+  hosts: [FireBackend, FireBackend];
+  /** A fresh store for `retention` checks, keeping at most `perTask` records per task. */
+  withRetention?(perTask: number): Promise<FireBackend>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const SLOT = Date.parse('2030-01-01T00:00:00.000Z');
+const holder = (name: string): Holder => ({ host: name, pid: 1000, incarnation: `${name}-incarnation` });
+
+export function describeFireBackend(name: string, setup: () => BackendUnderTest): void {
+  describe(`${name}: the FireBackend contract`, () => {
+    /** A task name no other test uses, so that tests share one store without meeting. */
+    const task = () => `contract-${randomUUID()}`;
+    const ask = (t: string, slot: number, who: string, leaseMs = 30_000): ClaimRequest => ({ task: t, slot, leaseMs, holder: holder(who), claimId: randomUUID() });
+
+    it('the first claim of a fire wins with a fencing token; any other claim of it loses and learns the holder', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const [first] = await a.claim([ask(t, SLOT, 'a')]);
+      expect(first).toMatchObject({ won: true, lost: [] });
+      const [second] = await b.claim([ask(t, SLOT, 'b')]);
+      expect(second).toEqual({ won: false, holder: holder('a'), lost: [] });
+      const [third] = await a.claim([ask(t, SLOT, 'a')]);
+      expect(third!.won, 'a second claim of the same process, with another claim id').toBe(false);
+    });
+
+    it('a claim resent with the same claim id (its reply was lost) wins again, with the same token', async () => {
+      const [a] = setup().hosts;
+      const request = ask(task(), SLOT, 'a');
+      const [first] = await a.claim([request]);
+      const [again] = await a.claim([request]);
+      expect(again).toEqual(first);
+    });
+
+    it('fencing tokens strictly increase per task, whichever host claims', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const tokens: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [answer] = await (i % 2 ? b : a).claim([ask(t, SLOT + i * 1000, i % 2 ? 'b' : 'a')]);
+        expect(answer!.won).toBe(true);
+        tokens.push((answer as { fencingToken: number }).fencingToken);
+      }
+      expect(tokens).toEqual([...tokens].sort((x, y) => x - y));
+      expect(new Set(tokens).size).toBe(tokens.length);
+    });
+
+    it('claims in one batch are answered in order; two of the same fire in a batch: the first wins', async () => {
+      const [a, b] = setup().hosts;
+      const [t1, t2] = [task(), task()];
+      await b.claim([ask(t2, SLOT, 'b')]);
+      const answers = await a.claim([ask(t1, SLOT, 'a'), ask(t2, SLOT, 'a'), ask(t1, SLOT + 1000, 'a'), ask(t1, SLOT, 'a')]);
+      expect(answers.map((x) => x.won)).toEqual([true, false, true, false]);
+      expect(answers[1]).toMatchObject({ holder: holder('b') });
+      expect(await a.claim([])).toEqual([]);
+    });
+
+    it('a fire with a record is never claimed again: not after its end, not after its lease', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const [won] = await a.claim([ask(t, SLOT, 'a', 100)]);
+      const token = (won as { fencingToken: number }).fencingToken;
+      expect(await a.end(t, SLOT, token, { state: 'succeeded', startedAt: SLOT + 5, endedAt: SLOT + 25 })).toBe(true);
+      await sleep(200);
+      const [late] = await b.claim([ask(t, SLOT, 'b')]);
+      expect(late).toMatchObject({ won: false, holder: holder('a') });
+    });
+
+    it('end records the outcome, times and error; an end with another token is refused', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const answers = await a.claim([ask(t, SLOT, 'a'), ask(t, SLOT + 1000, 'a'), ask(t, SLOT + 2000, 'a')]);
+      const [ok, bad, gone] = answers.map((x) => (x as { fencingToken: number }).fencingToken);
+      expect(await b.end(t, SLOT, ok! + 100, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 })).toBe(false);
+      expect(await b.end(t, SLOT, ok!, { state: 'succeeded', startedAt: SLOT + 10, endedAt: SLOT + 510 })).toBe(true);
+      expect(await a.end(t, SLOT + 1000, bad!, { state: 'failed', startedAt: SLOT + 1010, endedAt: SLOT + 1030, error: { name: 'TypeError', message: 'x is undefined' } })).toBe(true);
+      expect(await a.end(t, SLOT + 2000, gone!, { state: 'lost', endedAt: SLOT + 2100, cause: 'its winner was stopped before the run began' })).toBe(true);
+      const history = await b.history(t);
+      expect(history.map((r) => [r.slot, r.state, r.fencingToken])).toEqual([[SLOT + 2000, 'lost', gone], [SLOT + 1000, 'failed', bad], [SLOT, 'succeeded', ok]]);
+      expect(history[2]).toMatchObject({ task: t, holder: holder('a'), startedAt: SLOT + 10, endedAt: SLOT + 510, durationMs: 500 });
+      expect(history[2]!.error).toBeUndefined();
+      expect(history[1]).toMatchObject({ durationMs: 20, error: { name: 'TypeError', message: 'x is undefined' } });
+      expect(history[0]).toMatchObject({ endedAt: SLOT + 2100, error: { name: 'LostFire', message: 'its winner was stopped before the run began' } });
+      expect(history[0]!.startedAt).toBeUndefined();
+      for (const record of history) expect(record.claimedAt).toBeGreaterThan(0);
+    });
+
+    it('renew extends a running claim; refused for another token, after its end, or once its lease has passed', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const [x, y, z] = (await a.claim([ask(t, SLOT, 'a', 300), ask(t, SLOT + 1000, 'a', 300), ask(t, SLOT + 2000, 'a', 100)])).map(
+        (answer) => (answer as { fencingToken: number }).fencingToken,
+      );
+      const before = (await a.history(t)).find((r) => r.slot === SLOT)!.leaseUntil;
+      expect(await b.renew(t, SLOT, x! + 100, 5000)).toBe(false);
+      expect(await b.renew(t, SLOT, x!, 5000)).toBe(true);
+      const after = (await a.history(t)).find((r) => r.slot === SLOT)!.leaseUntil;
+      expect(after).toBeGreaterThan(before + 4000);
+      await a.end(t, SLOT + 1000, y!, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 });
+      expect(await a.renew(t, SLOT + 1000, y!, 5000)).toBe(false);
+      await sleep(250);
+      expect(await a.renew(t, SLOT + 2000, z!, 5000)).toBe(false);
+    });
+
+    it('a running record whose lease passed is found lost by the next claim of its task, on any host, and reported once', async () => {
+      const [a, b] = setup().hosts;
+      const [t, other] = [task(), task()];
+      const [won] = await a.claim([ask(t, SLOT, 'a', 100)]);
+      await a.claim([ask(t, SLOT + 1000, 'a', 30_000)]); // still within its lease: not lost
+      await sleep(250);
+      const [elsewhere] = await b.claim([ask(other, SLOT, 'b')]);
+      expect(elsewhere!.lost, 'a claim of another task reports nothing').toEqual([]);
+      const [next] = await b.claim([ask(t, SLOT + 2000, 'b')]);
+      expect(next!.won).toBe(true);
+      expect(next!.lost).toHaveLength(1);
+      expect(next!.lost[0]).toMatchObject({ task: t, slot: SLOT, state: 'lost', holder: holder('a'), fencingToken: (won as { fencingToken: number }).fencingToken, error: { name: 'LostFire' } });
+      const [again] = await a.claim([ask(t, SLOT + 3000, 'a')]);
+      expect(again!.lost).toEqual([]);
+      expect((await a.history(t)).find((r) => r.slot === SLOT)!.state).toBe('lost');
+    });
+
+    it('two hosts racing for the same fires: exactly one winner each', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const slots = Array.from({ length: 20 }, (_, i) => SLOT + i * 1000);
+      const [fromA, fromB] = await Promise.all([a.claim(slots.map((s) => ask(t, s, 'a'))), b.claim(slots.map((s) => ask(t, s, 'b')))]);
+      for (let i = 0; i < slots.length; i++) expect([fromA[i]!.won, fromB[i]!.won].filter(Boolean), `slot ${i}`).toHaveLength(1);
+      const tokens = (await a.history(t, { limit: 100 })).map((r) => r.fencingToken);
+      expect(new Set(tokens).size).toBe(slots.length);
+    });
+
+    it('history: newest slot first, `limit` records at most; empty for a task without records', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      for (let i = 0; i < 5; i++) await (i % 2 ? b : a).claim([ask(t, SLOT + i * 60_000, i % 2 ? 'b' : 'a')]);
+      expect((await b.history(t, { limit: 3 })).map((r) => r.slot)).toEqual([SLOT + 240_000, SLOT + 180_000, SLOT + 120_000]);
+      expect((await a.history(t)).map((r) => r.holder.host)).toEqual(['a', 'b', 'a', 'b', 'a']);
+      expect(await a.history(task())).toEqual([]);
+    });
+
+    it('retention: the oldest records past the limit per task go once their lease has passed; others stay', async () => {
+      const backend = await setup().withRetention?.(3);
+      if (!backend) return;
+      const [t, other] = [task(), task()];
+      await backend.claim([ask(other, SLOT, 'a', 50)]);
+      for (let i = 0; i < 5; i++) await backend.claim([ask(t, SLOT + i * 1000, 'a', 50)]);
+      await sleep(150);
+      await backend.claim([ask(t, SLOT + 5000, 'a', 50)]);
+      expect((await backend.history(t, { limit: 100 })).map((r) => r.slot)).toEqual([SLOT + 5000, SLOT + 4000, SLOT + 3000]);
+      expect(await backend.history(other)).toHaveLength(1);
+    });
+
+    it('shouldRun, the plain RunCoordinator call, claims the fire of a key `${name}:${ISO}` once', async () => {
+      const [a, b] = setup().hosts;
+      const key = `${task()}:${new Date(SLOT).toISOString()}`;
+      expect(await a.shouldRun(key, 30_000)).toBe(true);
+      expect(await b.shouldRun(key, 30_000)).toBe(false);
+      expect(await a.shouldRun(key, 30_000)).toBe(false);
+    });
+  });
+}
