@@ -55,6 +55,18 @@ export interface TaskContext {
   reason?: SkipReason;
   /** `task:failed`; and, on `execution:skipped` (`coordinator-error`) and `execution:lost`, the cause. */
   error?: Error;
+  /**
+   * fleetcron, in the task function of a distributed run whose coordinator keeps records (Redis, PostgreSQL, a host
+   * authority): the claim's fencing token, strictly increasing per task across the fleet. A write made conditional
+   * on it (`UPDATE … WHERE fencing_token < $1`) is refused once a later fire's run has written.
+   */
+  fencingToken?: number;
+  /**
+   * fleetcron, in the task function: aborts when the run should stop — its fire's recorded claim was lost (a
+   * renewal refused, or failing past the lease), or its task was destroyed during the run (`shutdown()` past its
+   * timeout). `signal.reason` says why.
+   */
+  signal?: AbortSignal;
 }
 
 export type TaskFn = (context: TaskContext) => unknown;

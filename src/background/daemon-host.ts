@@ -61,10 +61,10 @@ class DaemonHost {
           this.notify({ op: 'released', session: id });
         },
         channel: (id) => this.link.channel(id),
-        coordinator: (channel, logger, onLost) => {
+        coordinator: (channel, logger, onNotice) => {
           const verified = this.topology.kind === 'parent' && this.topology.verified;
           const missing = this.topology.kind === 'parent' ? this.topology.missing : 'the daemon was not started by fleetcron';
-          return new AuthorityClient(channel, { verified, missing, logger, onLost });
+          return new AuthorityClient(channel, { verified, missing, logger, onNotice });
         },
       });
       this.sessions.set(session, hosted);

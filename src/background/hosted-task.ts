@@ -1,5 +1,5 @@
 import type { ParentChannel } from '../ipc/client.js';
-import { slotOfKey } from '../ipc/protocol.js';
+import type { Notice as AuthorityNotice } from '../ipc/protocol.js';
 import { InlineScheduledTask } from '../tasks/inline-task.js';
 import type { Logger, RunCoordinator, TaskContext, TaskEvent, TaskFn } from '../types.js';
 import { toThrown, type Thrown } from './error-wire.js';
@@ -15,8 +15,8 @@ export interface HostedDeps {
   notify(notice: Notice): void;
   /** Ends the session in the host once the task is stopped and settled. */
   release(session: SessionId): void;
-  /** The election channel of a distributed task, and the coordinator to put on it; `onLost` reports a lost fire. */
-  coordinator(channel: ParentChannel, logger: Logger, onLost: (key: string, cause: string, ran: boolean) => void): RunCoordinator;
+  /** The election channel of a distributed task, and the coordinator to put on it; `onNotice` hears about its fires. */
+  coordinator(channel: ParentChannel, logger: Logger, onNotice: (notice: AuthorityNotice) => void): RunCoordinator;
   channel(session: SessionId): ParentChannel & { close(): void };
 }
 
@@ -40,10 +40,7 @@ export class HostedTask {
   ) {
     const logger = this.forwardingLogger();
     this.channel = options.distributed ? deps.channel(session) : undefined;
-    const runCoordinator = this.channel && deps.coordinator(this.channel, logger, (key, cause, ran) => {
-      const slot = slotOfKey(key);
-      if (slot !== undefined) this.task.reportLost(slot, cause, ran);
-    });
+    const runCoordinator = this.channel && deps.coordinator(this.channel, logger, (notice) => this.task.hear(notice));
     this.task = new InlineScheduledTask(pattern, fn, { ...options, logger, runCoordinator });
     for (const event of FORWARDED) this.task.on(event, (context) => this.forward(event, context));
   }

@@ -1,7 +1,8 @@
 import type { RunCoordinator } from '../types.js';
-import { hostCoordinator } from '../ipc/host.js';
+import { followedHere, hostCoordinator } from '../ipc/host.js';
 import { processWide } from '../process-state.js';
 import { EnvVarRunCoordinator } from './env-var.js';
+import { isFireBackend } from './records/backend.js';
 
 const processWideCoordinator = processWide('coordinator', (): { coordinator?: RunCoordinator } => ({}));
 
@@ -21,5 +22,6 @@ export function getRunCoordinator(): RunCoordinator | undefined {
  */
 export function resolveRunCoordinator(perTask: RunCoordinator | undefined): RunCoordinator {
   const processWide = getRunCoordinator();
-  return perTask ?? hostCoordinator(processWide) ?? processWide ?? new EnvVarRunCoordinator();
+  const chosen = perTask ?? hostCoordinator(processWide) ?? processWide ?? new EnvVarRunCoordinator();
+  return isFireBackend(chosen) ? followedHere(chosen) : chosen;
 }

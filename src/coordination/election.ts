@@ -1,9 +1,11 @@
 import type { RunCoordinator, SkipReason } from '../types.js';
 import { callBounded } from './bounded.js';
+import type { FireOutcome } from './records/fire-record.js';
 import { isTracking, type FireAsk } from './tracking.js';
 
 export type Election =
-  | { elected: true }
+  /** `fencingToken`: the fleet's records gave the claim one (a tracking coordinator passes it on). */
+  | { elected: true; fencingToken?: number }
   | { elected: false; reason: Exclude<SkipReason, 'coordinator-error'> }
   | { elected: false; reason: 'coordinator-error'; error: unknown };
 
@@ -26,18 +28,22 @@ export async function elect(
   try {
     const answer = await callBounded(shouldRun, timeoutMs, `Run coordinator shouldRun(${key})`, () => abandon.abort());
     if (typeof answer !== 'boolean') throw new TypeError(`Run coordinator shouldRun(${key}) returned ${String(answer)}, expected a boolean`);
-    return answer ? { elected: true } : { elected: false, reason: 'not-elected' };
+    if (!answer) return { elected: false, reason: 'not-elected' };
+    const fencingToken = isTracking(coordinator) ? coordinator.fencingTokenOf(key) : undefined;
+    return fencingToken === undefined ? { elected: true } : { elected: true, fencingToken };
   } catch (error) {
     return { elected: false, reason: 'coordinator-error', error };
   }
 }
 
 /** Tells the coordinator the fire is done. Its errors are never thrown but returned, for the caller to log or pass on. */
-export async function complete(coordinator: RunCoordinator, key: string, timeoutMs: number): Promise<unknown> {
+export async function complete(coordinator: RunCoordinator, key: string, timeoutMs: number, outcome?: FireOutcome): Promise<unknown> {
   const onComplete = coordinator.onComplete;
   if (!onComplete) return undefined;
+  // A plain RunCoordinator gets node-cron's one argument; a tracking one also learns how the run ended.
+  const call = isTracking(coordinator) ? () => coordinator.onComplete(key, outcome) : () => onComplete.call(coordinator, key);
   try {
-    await callBounded(() => onComplete.call(coordinator, key), timeoutMs, `Run coordinator onComplete(${key})`);
+    await callBounded(call, timeoutMs, `Run coordinator onComplete(${key})`);
     return undefined;
   } catch (error) {
     return error;

@@ -1,4 +1,5 @@
 import type { RunCoordinator } from '../types.js';
+import type { FireOutcome } from './records/fire-record.js';
 
 /** What a task tells its coordinator about the fire it asks for. */
 export interface FireAsk {
@@ -21,9 +22,13 @@ export interface FireAsk {
  */
 export interface TrackingCoordinator extends RunCoordinator {
   shouldRun(key: string, ttlMs: number, fire?: FireAsk): Promise<boolean>;
+  /** The fencing token of a fire this process won, when the fleet's records gave one. */
+  fencingTokenOf(key: string): number | undefined;
   started(key: string): void;
   /** Gives a won fire up; resolves true when another process took it over. */
   release(key: string, cause: string): Promise<boolean>;
+  /** The run of a won fire has ended, so: its record gets the outcome. */
+  onComplete(key: string, outcome?: FireOutcome): Promise<void>;
 }
 
 export function isTracking(coordinator: RunCoordinator): coordinator is TrackingCoordinator {

@@ -1,12 +1,18 @@
-import { randomUUID } from '../builtins.js';
+import { hostName, randomUUID } from '../builtins.js';
+import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election as Outcome } from '../coordination/election.js';
+import { MemoryRunCoordinator } from '../coordination/memory.js';
 import { ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import { processLocalKind } from '../coordination/process-local.js';
+import { isFireBackend, type FireBackend } from '../coordination/records/backend.js';
+import type { FireOutcome, FireRecord, HistoryOptions } from '../coordination/records/fire-record.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
 import type { Logger, RunCoordinator } from '../types.js';
 import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host-fire.js';
-import { parseRequest, PROTOCOL, VERSION, type Election, type ErrorCode, type LostNotice, type Reply } from './protocol.js';
+import { ClaimBatcher } from './claim-batcher.js';
+import { nameOfKey, parseRequest, PROTOCOL, slotOfKey, VERSION, type Election, type ErrorCode, type LostNotice, type Notice, type Reply } from './protocol.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 export type { PeerId, Verdict } from './host-fire.js';
 
@@ -14,8 +20,10 @@ export type { PeerId, Verdict } from './host-fire.js';
 export interface Peer {
   /** Unique among the live peers of this authority. */
   readonly id: PeerId;
+  /** Its process id, when the transport knows it: the holder its fires are recorded under. */
+  readonly pid?: number;
   /** Delivers an unsolicited notice; a peer that cannot take any is simply not told. */
-  notify?(notice: LostNotice): void;
+  notify?(notice: Notice): void;
 }
 
 export interface AuthorityOptions {
@@ -64,6 +72,11 @@ export class Authority {
   private readonly remembersNothing: boolean;
   /** The upstream, when it follows fires past their election too (the authority above this one). */
   private readonly tracking: TrackingCoordinator | undefined;
+  /**
+   * Where this host's fires are recorded: the upstream when it keeps records (Redis, PostgreSQL), records in
+   * memory when there is no upstream (host-local election); none for a plain RunCoordinator.
+   */
+  private readonly records: { backend: FireBackend; batcher: ClaimBatcher; leases: LeaseKeeper } | undefined;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => Date.now());
@@ -75,6 +88,13 @@ export class Authority {
     const { upstream } = options;
     this.remembersNothing = !upstream || processLocalKind(upstream) !== undefined;
     this.tracking = upstream && isTracking(upstream) ? upstream : undefined;
+    const backend = upstream ? (isFireBackend(upstream) ? upstream : undefined) : new MemoryRunCoordinator({ now: this.now });
+    this.records = backend && { backend, batcher: new ClaimBatcher(backend), leases: new LeaseKeeper(backend, this.timeout(), this.now) };
+  }
+
+  /** The latest records of a task's fires, newest first: what this host's backend (or its memory) holds. */
+  history(task: string, options?: HistoryOptions): Promise<FireRecord[]> {
+    return this.records ? this.records.backend.history(task, options) : Promise.resolve([]);
   }
 
   /** How many fires are followed now. */
@@ -94,7 +114,7 @@ export class Authority {
       case 'elect': {
         const verdict = await this.elect(request, peer, scope);
         if ('error' in verdict) return this.reply(request.id, { code: 'coordinator-error', message: verdict.error });
-        return this.reply(request.id, undefined, { elected: verdict.elected });
+        return this.reply(request.id, undefined, verdict.fencingToken === undefined ? { elected: verdict.elected } : { elected: verdict.elected, fencingToken: verdict.fencingToken });
       }
       case 'started':
         this.started(request.key, peer, scope);
@@ -102,7 +122,7 @@ export class Authority {
       case 'release':
         return this.reply(request.id, undefined, { handedOver: await this.release(request.key, request.cause, peer, scope) });
       case 'complete': {
-        const failure = await this.complete(request.key, peer, scope);
+        const failure = await this.complete(request.key, peer, scope, request.outcome);
         return failure === undefined ? this.reply(request.id) : this.reply(request.id, { code: 'coordinator-error', message: `the upstream onComplete failed: ${describe(failure)}` });
       }
     }
@@ -150,7 +170,29 @@ export class Authority {
   /** The holder of fire `key` has started its run. */
   started(key: string, peer: Peer, scope = ''): void {
     const id = scopedKey(scope, key);
-    if (this.fires.get(id)?.started(peer.id)) this.tracking?.started(id);
+    const fire = this.fires.get(id);
+    if (!fire?.started(peer.id)) return;
+    this.tracking?.started(id);
+    this.keepLease(id, fire, peer);
+  }
+
+  /** A recorded claim is renewed while its run goes on; if it is lost, the run's holder is told to stop. */
+  private keepLease(id: string, fire: HostFire, peer: Peer): void {
+    const slot = slotOfKey(id);
+    const { fencingToken, leaseMs } = fire;
+    if (!this.records || fencingToken === undefined || slot === undefined) return;
+    const lease = {
+      task: nameOfKey(id),
+      slot,
+      fencingToken,
+      leaseMs,
+      renewed: (until: number) => (fire.expiresAt = Math.max(fire.expiresAt, until)),
+      revoke: (cause: string) => {
+        this.logger.error(`fleetcron: the run of fire ${fire.label} no longer holds its claim: ${cause}; its holder is told to stop (ctx.signal)`);
+        peer.notify?.({ proto: PROTOCOL, v: VERSION, kind: 'revoked', key: fire.key, cause });
+      },
+    };
+    this.records.leases.keep(id, lease, fire.claimedAt + leaseMs);
   }
 
   /** The holder of fire `key` cannot run it; resolves true when another process took it over. */
@@ -161,11 +203,13 @@ export class Authority {
     return new Promise<boolean>((settle) => this.giveUp(fire, id, peer.id, cause, settle));
   }
 
-  /** Passes a fire's completion upstream; resolves with the upstream's error, if it failed. */
-  complete(key: string, peer: Peer, scope = ''): Promise<unknown> {
+  /** Records how the fire ended, or passes its completion upstream; resolves with the upstream's error, if it failed. */
+  complete(key: string, peer: Peer, scope = '', outcome?: FireOutcome): Promise<unknown> {
     const id = scopedKey(scope, key);
-    this.fires.get(id)?.ended(peer.id);
-    return this.completeUpstream(id);
+    const fire = this.fires.get(id);
+    if (fire?.ended(peer.id)) this.records?.leases.stop(id);
+    const now = this.now();
+    return this.completeUpstream(id, fire, outcome ?? { state: 'succeeded', startedAt: now, endedAt: now });
   }
 
   /** `peer` exited, disconnected or could not be reached: the fires it held before running them are handed on. */
@@ -174,17 +218,16 @@ export class Authority {
     for (const [id, fire] of this.fires) {
       const outcome = fire.gone(peerId, cause);
       if (outcome === 'release') this.giveUp(fire, id, peerId, cause, () => undefined);
-      else if (outcome) {
-        this.report(fire, outcome.loss);
-        void this.completeUpstream(id);
-      }
+      else if (outcome) this.report(fire, id, outcome.loss);
     }
   }
 
   private open(id: string, key: string, scope: string, first: Ask, expiresAt: number, election: Election): void {
     const fire = new HostFire(key, scope ? `${key} (${scope})` : key, first, expiresAt);
+    fire.claimedAt = this.now();
+    fire.leaseMs = election.ttlMs;
     this.fires.set(id, fire);
-    this.upstreamElection(id, election).then((outcome) => {
+    this.upstreamElection(id, election, first.peer).then((outcome) => {
       this.upstreamHealth(fire, outcome);
       fire.decide(toVerdict(outcome));
       if (fire.state === 'granted' && fire.goneWhileElecting !== undefined) this.giveUp(fire, id, fire.holder, fire.goneWhileElecting, () => undefined);
@@ -206,12 +249,12 @@ export class Authority {
     }
     if (tracking) {
       tracking.release(id, cause).then(
-        (handedOn) => (handedOn ? fire.handedOn() : this.lose(fire)),
-        () => this.lose(fire),
+        (handedOn) => (handedOn ? fire.handedOn() : this.lose(fire, id)),
+        () => this.lose(fire, id),
       );
       return;
     }
-    const timer = setTimeout(() => this.lose(fire), Math.max(0, fire.orphanDeadline - this.now()));
+    const timer = setTimeout(() => this.lose(fire, id), Math.max(0, fire.orphanDeadline - this.now()));
     timer.unref();
   }
 
@@ -221,19 +264,36 @@ export class Authority {
     else this.upstreamOutage.succeeded();
   }
 
-  /** The upstream's onComplete, if it has one; resolves with its error, if it failed. */
-  private completeUpstream(id: string): Promise<unknown> {
+  /**
+   * The fire's end: into its record when this host's claim of it is recorded, else to the upstream's onComplete,
+   * if it has one. Resolves with the error of either, if it failed.
+   */
+  private completeUpstream(id: string, fire: HostFire | undefined, outcome: FireOutcome): Promise<unknown> {
+    const slot = slotOfKey(id);
+    if (this.records && fire?.fencingToken !== undefined && slot !== undefined) {
+      const { backend } = this.records;
+      const token = fire.fencingToken;
+      return callBounded(() => backend.end(nameOfKey(id), slot, token, outcome), this.timeout(), `end of ${id}`).then(
+        (accepted) => (accepted ? undefined : new Error(`the record of fire ${id} is no longer this host's (fencing token ${token}): its lease had passed`)),
+        (error: unknown) => error,
+      );
+    }
     const { upstream } = this.options;
-    return upstream ? complete(upstream, id, this.timeout()) : Promise.resolve(undefined);
+    return upstream ? complete(upstream, id, this.timeout(), outcome) : Promise.resolve(undefined);
   }
 
-  private lose(fire: HostFire): void {
+  private lose(fire: HostFire, id: string): void {
     const loss = fire.lose();
-    if (loss) this.report(fire, loss);
+    if (loss) this.report(fire, id, loss);
   }
 
   /** One error line per lost fire, and a notice to every process that was told the fire was not its own. */
-  private report(fire: HostFire, loss: Loss): void {
+  private report(fire: HostFire, id: string, loss: Loss): void {
+    this.records?.leases.stop(id);
+    // Its record says so; a plain upstream hears of the end of a run that was lost (an unrun fire was released to it).
+    if (loss.ran || this.records) {
+      void this.completeUpstream(id, fire, { state: 'lost', endedAt: this.now(), cause: loss.ran ? `${fire.holder} ${loss.cause} while running it` : loss.cause });
+    }
     this.logger.error(
       loss.ran
         ? `fleetcron: the run of fire ${fire.label} was lost: ${fire.holder} ${loss.cause} before it ended`
@@ -252,23 +312,56 @@ export class Authority {
   }
 
   /** The upstream's decision, bounded by this authority's timeout and by the first asker's wait. */
-  private upstreamElection(key: string, { ttlMs, slot, deadline, waitMs }: Election): Promise<Outcome> {
+  private upstreamElection(key: string, { ttlMs, slot = slotOfKey(key), deadline, waitMs }: Election, asker: PeerId): Promise<Outcome> {
+    const timeoutMs = waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(waitMs, 1));
+    if (this.records && slot !== undefined) return this.recordedClaim(key, slot, ttlMs, timeoutMs, asker);
     const { upstream } = this.options;
     if (!upstream) return Promise.resolve({ elected: true });
-    const timeoutMs = waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(waitMs, 1));
     // The upstream may tell this process later that the fire ran nowhere, while the fire could still have started.
     return elect(upstream, key, ttlMs, timeoutMs, { slot, deadline, waitMs, watchUntil: (deadline ?? this.now()) + timeoutMs });
+  }
+
+  /** This host's claim of the fire, recorded, in the batch of its instant; lapsed fires it finds are reported. */
+  private async recordedClaim(id: string, slot: number, leaseMs: number, timeoutMs: number, asker: PeerId): Promise<Outcome> {
+    const { batcher } = this.records!;
+    const holder = { host: hostName(), pid: this.peers.get(asker)?.pid ?? process.pid, incarnation: this.id };
+    try {
+      const answer = await callBounded(() => batcher.claim({ task: nameOfKey(id), slot, leaseMs, holder, claimId: randomUUID() }), timeoutMs, `the claim of ${id}`);
+      for (const record of answer.lost) this.reportLapsed(record, asker);
+      return answer.won ? { elected: true, fencingToken: answer.fencingToken } : { elected: false, reason: 'not-elected' };
+    } catch (error) {
+      return { elected: false, reason: 'coordinator-error', error };
+    }
+  }
+
+  /**
+   * A fire of the same task whose lease passed without an end, on any host: logged once (only the claim that found
+   * it is told), and the process asking now emits `execution:lost` for it. Told before its answer, which it waits for.
+   */
+  private reportLapsed(record: FireRecord, asker: PeerId): void {
+    const { holder } = record;
+    const cause = `its holder (${holder.host}, pid ${holder.pid}) did not end it before its lease ran out at ${new Date(record.leaseUntil).toISOString()}`;
+    const [scope, name] = splitScoped(record.task);
+    const key = `${name}:${new Date(record.slot).toISOString()}`;
+    this.logger.error(`fleetcron: the run of fire ${key}${scope ? ` (${scope})` : ''} was lost: ${cause}`);
+    this.peers.get(asker)?.notify?.({ proto: PROTOCOL, v: VERSION, kind: 'lost', key, cause, ran: true, remote: true });
   }
 
   private timeout(): number {
     return this.options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
   }
 
-  private reply(id: string, error?: { code: ErrorCode; message: string }, fields?: Pick<Reply, 'elected' | 'handedOver'>): Reply {
+  private reply(id: string, error?: { code: ErrorCode; message: string }, fields?: Pick<Reply, 'elected' | 'fencingToken' | 'handedOver'>): Reply {
     const reply: Reply = { proto: PROTOCOL, v: VERSION, kind: 'reply', id, ok: error === undefined, authority: { id: this.id, pid: process.pid }, ...fields };
     if (error) reply.error = error;
     return reply;
   }
+}
+
+/** A recorded task name as `[scope, name]` (scope '' when there is none). */
+function splitScoped(task: string): [string, string] {
+  const at = task.lastIndexOf(SCOPE_SEPARATOR);
+  return at < 0 ? ['', task] : [task.slice(0, at), task.slice(at + 1)];
 }
 
 /** The key a scoped request is known by, here and upstream: unambiguous, since names hold no control character. */
@@ -278,6 +371,7 @@ export function scopedKey(scope: string, key: string): string {
 
 function toVerdict(election: Outcome): Verdict {
   if (!election.elected && election.reason === 'coordinator-error') return { error: `the upstream coordinator failed: ${describe(election.error)}` };
+  if (election.elected && election.fencingToken !== undefined) return { elected: true, fencingToken: election.fencingToken };
   return { elected: election.elected };
 }
 

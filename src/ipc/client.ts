@@ -1,7 +1,8 @@
+import type { FireOutcome } from '../coordination/records/fire-record.js';
 import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
 import type { Logger } from '../types.js';
 import {
-  envelope, openEnvelope, parseLostNotice, parseReply, PROTOCOL, RequestIds, slotOfKey, VERSION, type Reply, type Request, type RequestBody,
+  envelope, openEnvelope, parseLostNotice, parseReply, parseRevokedNotice, PROTOCOL, RequestIds, slotOfKey, VERSION, type Notice, type Reply, type Request, type RequestBody,
 } from './protocol.js';
 
 /** The IPC channel to the parent: `process` in a worker, PM2 instance or daemon. */
@@ -31,7 +32,8 @@ export interface ClientOptions {
   /** How long the authority may stay silent before the warning (it may be starting up beside this process). */
   warnAfterMs?: number;
   /** A fire this process lost ran nowhere after all (its winner stopped or died): the task reports it. */
-  onLost?(key: string, cause: string, ran: boolean): void;
+  /** A fire this process lost ran nowhere after all, or a run of its lost its claim. */
+  onNotice?(notice: Notice): void;
   now?: () => number;
 }
 
@@ -72,8 +74,8 @@ export class AuthorityClient implements TrackingCoordinator {
   /** Replies matched so far; a request that times out after a later one was answered was lost, not unanswered. */
   private answers = 0;
   private readonly pending = new Map<string, Pending>();
-  /** Fires this process won and has not ended or given up yet. */
-  private readonly won = new Set<string>();
+  /** Fires this process won and has not ended or given up yet, with their fencing tokens when recorded. */
+  private readonly won = new Map<string, number | undefined>();
   /** Fires this process lost, until when a notice that they ran nowhere is still taken. */
   private readonly watching = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
@@ -110,11 +112,15 @@ export class AuthorityClient implements TrackingCoordinator {
     const { slot = slotOfKey(key), deadline, waitMs, signal } = fire;
     const reply = await this.request({ kind: 'elect', key, ttlMs, slot, deadline, waitMs }, this.timeoutMs, signal, key);
     if (reply.elected === true) {
-      this.won.add(key);
+      this.won.set(key, typeof reply.fencingToken === 'number' ? reply.fencingToken : undefined);
       return true;
     }
     if (fire.watchUntil !== undefined) this.watch(key, fire.watchUntil + LOST_WATCH_GRACE_MS);
     return false;
+  }
+
+  fencingTokenOf(key: string): number | undefined {
+    return this.won.get(key);
   }
 
   started(key: string): void {
@@ -127,9 +133,9 @@ export class AuthorityClient implements TrackingCoordinator {
     return reply.handedOver === true;
   }
 
-  async onComplete(key: string): Promise<void> {
+  async onComplete(key: string, outcome?: FireOutcome): Promise<void> {
     if (!this.won.delete(key)) return;
-    await this.request({ kind: 'complete', key });
+    await this.request(outcome ? { kind: 'complete', key, outcome } : { kind: 'complete', key });
   }
 
   /** Waits until the authority answers: at once when it does, else for a check (bounded by the caller's wait). */
@@ -289,9 +295,14 @@ export class AuthorityClient implements TrackingCoordinator {
     if (!data) return;
     const lost = parseLostNotice(data);
     if (lost) {
-      if (!this.watching.delete(lost.key)) return;
+      if (!this.watching.delete(lost.key) && !lost.remote) return;
       this.listen();
-      this.options.onLost?.(lost.key, lost.cause, lost.ran === true);
+      this.options.onNotice?.(lost);
+      return;
+    }
+    const revoked = parseRevokedNotice(data);
+    if (revoked) {
+      if (this.won.has(revoked.key)) this.options.onNotice?.(revoked);
       return;
     }
     const reply = parseReply(data);

@@ -2,7 +2,8 @@
 export type PeerId = string;
 
 /** What one requester is told about one fire. */
-export type Verdict = { elected: boolean } | { error: string };
+/** A win may carry the fencing token of the host's claim (a backend that keeps records gives one). */
+export type Verdict = { elected: boolean; fencingToken?: number } | { error: string };
 
 /** A request for a fire, waiting for its verdict. Plain data, no closure: a fire may be followed for its whole lease. */
 export interface Ask {
@@ -66,6 +67,11 @@ export class HostFire {
   private lateTakers = true;
   /** The holder went away while the upstream was still deciding: a grant must be given up at once. */
   goneWhileElecting: string | undefined;
+  /** The token of the host's claim, when its upstream keeps records; whoever of the host runs the fire gets it. */
+  fencingToken: number | undefined;
+  /** When the claim was asked for, and its lease: a recorded claim holds until then, unless renewed. */
+  claimedAt = 0;
+  leaseMs = 0;
 
   constructor(
     /** The requester's key of the fire: `${task name}:${slot ISO}`. */
@@ -97,6 +103,7 @@ export class HostFire {
       this.answerAll(verdict);
     } else if (verdict.elected) {
       this.state = 'granted';
+      this.fencingToken = verdict.fencingToken;
       this.answerFirst(verdict);
     } else {
       this.state = 'declined';
@@ -221,7 +228,7 @@ export class HostFire {
     this.holder = ask.peer;
     this.holderDeadline = ask.deadline;
     this.state = 'granted';
-    answer(ask, { elected: true });
+    answer(ask, this.fencingToken === undefined ? { elected: true } : { elected: true, fencingToken: this.fencingToken });
     if (fromOrphan) {
       this.settleRelease?.(true);
       this.settleRelease = undefined;

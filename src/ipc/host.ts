@@ -1,15 +1,17 @@
-import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
+import type { FireBackend } from '../coordination/records/backend.js';
+import type { TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
 import { processWide } from '../process-state.js';
 import { getTasks } from '../tasks/registry.js';
 import type { RunCoordinator, ScheduledTask } from '../types.js';
-import type { Authority, Peer } from './authority.js';
+import { Authority, type Peer } from './authority.js';
 import { AuthorityClient } from './client.js';
-import { nameOfKey, slotOfKey } from './protocol.js';
+import { InProcessRoute, type LocalAuthority } from './in-process.js';
+import { nameOfKey, type Notice } from './protocol.js';
 import { detectTopology, type Topology } from './topology.js';
 
 /** This process's authority, when it serves elections, and the client of the authority above it, once asked for. */
-const host = processWide('host', (): { own?: { authority: Authority; scope: string }; client?: AuthorityClient } => ({}));
+const host = processWide('host', (): { own?: LocalAuthority; client?: AuthorityClient } => ({}));
 
 /**
  * Marks this process as its host's authority (serveCluster, servePm2), or not any more. `scope` is the one its
@@ -25,49 +27,42 @@ export function assertNotServing(where: string): void {
   if (host.own) throw new Error(`fleetcron: ${where}: this process already serves elections; close() the handle of the first serveCluster()/servePm2() before serving again`);
 }
 
-/** A task that can say a fire it lost ran nowhere after all (`execution:lost`). */
-interface ReportsLost {
+/** A task that hears what its authority says about its fires: one ran nowhere, or a run lost its claim. */
+interface HearsNotices {
   readonly name: string;
-  reportLost(slot: number, cause: string, ran: boolean): void;
+  hear(notice: Notice): void;
 }
 
-/** Tells this process's tasks named in `key` that the fire ran nowhere. */
-export function reportLost(key: string, cause: string, ran = false): void {
-  const slot = slotOfKey(key);
-  if (slot === undefined) return;
-  const name = nameOfKey(key);
-  for (const task of getTasks().values()) if (reportsLost(task) && task.name === name) task.reportLost(slot, cause, ran);
+/** Passes a notice to this process's tasks named in its key. */
+export function deliverNotice(notice: Notice): void {
+  const name = nameOfKey(notice.key);
+  for (const task of getTasks().values()) if (hearsNotices(task) && task.name === name) task.hear(notice);
 }
 
-function reportsLost(task: ScheduledTask): task is ScheduledTask & ReportsLost {
-  return typeof (task as Partial<ReportsLost>).reportLost === 'function';
+function hearsNotices(task: ScheduledTask): task is ScheduledTask & HearsNotices {
+  return typeof (task as Partial<HearsNotices>).hear === 'function';
 }
 
 /** The tasks living in the authority process itself, as the authority knows them. */
-const self: Peer = { id: `this process (pid ${process.pid})`, notify: (notice) => reportLost(notice.key, notice.cause, notice.ran === true) };
+const self: Peer = { id: `this process (pid ${process.pid})`, pid: process.pid, notify: deliverNotice };
 
-/** Routes the elections of tasks living in the authority process itself, without IPC. */
-const inProcess: TrackingCoordinator = {
-  async shouldRun(key: string, ttlMs: number, fire: FireAsk = {}) {
-    const { own } = host;
-    if (!own) throw new Error('this process stopped serving elections');
-    const verdict = await own.authority.elect({ key, ttlMs, slot: fire.slot ?? slotOfKey(key), deadline: fire.deadline, waitMs: fire.waitMs }, self, own.scope);
-    if ('error' in verdict) throw new Error(verdict.error);
-    return verdict.elected;
-  },
-  started(key) {
-    host.own?.authority.started(key, self, host.own.scope);
-  },
-  async release(key, cause) {
-    const { own } = host;
-    return own ? own.authority.release(key, cause, self, own.scope) : false;
-  },
-  async onComplete(key) {
-    const { own } = host;
-    const failure = await own?.authority.complete(key, self, own.scope);
-    if (failure !== undefined) throw failure;
-  },
-};
+const inProcess = new InProcessRoute(() => host.own, self);
+
+/** The route of each FireBackend used outside a host authority, through an authority of its own in this process. */
+const followed = processWide('followed-backends', () => new WeakMap<FireBackend, InProcessRoute>());
+
+/**
+ * A FireBackend a task uses directly (its own `runCoordinator`, or the process-wide one of a process without a host
+ * authority) is followed fire by fire like a host's: its claims are ended with their outcome, lost ones reported.
+ */
+export function followedHere(backend: FireBackend): TrackingCoordinator {
+  let route = followed.get(backend);
+  if (!route) {
+    const local: LocalAuthority = { authority: new Authority({ upstream: backend }), scope: '' };
+    followed.set(backend, (route = new InProcessRoute(() => local, self)));
+  }
+  return route;
+}
 
 /**
  * The coordinator a distributed task gets from its host: the authority itself when this process serves, the
@@ -88,7 +83,7 @@ export function authorityAbove(processWide?: RunCoordinator, topology: Topology 
     verified: topology.verified,
     missing: topology.missing,
     logger: globalLogger,
-    onLost: reportLost,
+    onNotice: deliverNotice,
   });
   return host.client;
 }

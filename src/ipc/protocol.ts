@@ -1,4 +1,5 @@
 import { randomBytes } from '../builtins.js';
+import type { FireOutcome } from '../coordination/records/fire-record.js';
 
 /**
  * The one wire protocol between a process and its election authority, in every topology (node:cluster,
@@ -35,8 +36,8 @@ export type RequestBody =
   | { kind: 'started'; key: string }
   /** The elected requester cannot run the fire (stopped, shutting down, too late): the authority hands it on. */
   | { kind: 'release'; key: string; cause: string }
-  /** The elected requester's run has ended. */
-  | { kind: 'complete'; key: string };
+  /** The elected requester's run has ended; `outcome` says how (absent: the requester does not know). */
+  | { kind: 'complete'; key: string; outcome?: FireOutcome };
 
 export type Request = RequestBody & {
   proto: typeof PROTOCOL;
@@ -54,6 +55,8 @@ export interface Reply {
   id: string;
   ok: boolean;
   elected?: boolean;
+  /** On a win, when the host's claim is recorded by a backend: its fencing token. */
+  fencingToken?: number;
   /** On a release: another process took the fire over. */
   handedOver?: boolean;
   error?: { code: ErrorCode; message: string };
@@ -73,6 +76,11 @@ export interface LostNotice {
   cause: string;
   /** The run had started: it was lost before it ended, rather than never run. */
   ran?: boolean;
+  /**
+   * Found in the records of a backend shared by other hosts: the lease of a fire of this task lapsed without an
+   * end. Delivered to a process whatever fires it is waiting for.
+   */
+  remote?: boolean;
 }
 
 export interface Envelope<T> {
@@ -81,7 +89,7 @@ export interface Envelope<T> {
   data: T;
 }
 
-export function envelope<T extends Request | Reply | LostNotice>(data: T): Envelope<T> {
+export function envelope<T extends Request | Reply | Notice>(data: T): Envelope<T> {
   return { type: MESSAGE_TYPE, topic: PROTOCOL, data };
 }
 
@@ -127,6 +135,9 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
   if (kind === 'release' && (typeof cause !== 'string' || cause.length > MAX_CAUSE_LENGTH)) {
     return { ok: false, code: 'bad-request', message: `cause must be a string of at most ${MAX_CAUSE_LENGTH} characters` };
   }
+  if (kind === 'complete' && data.outcome !== undefined && !isOutcome(data.outcome)) {
+    return { ok: false, code: 'bad-request', message: 'outcome must be { state: succeeded | failed | lost, startedAt, endedAt, error? | cause }' };
+  }
   return { ok: true, value: data as unknown as Request };
 }
 
@@ -136,6 +147,22 @@ export function parseReply(data: Record<string, unknown>): Reply | undefined {
   const authority = data.authority as Reply['authority'] | undefined;
   if (typeof authority !== 'object' || authority === null || typeof authority.id !== 'string') return undefined;
   return data as unknown as Reply;
+}
+
+/** Unsolicited, authority to the holder of fire `key`: its recorded claim is gone, the run should stop. */
+export interface RevokedNotice {
+  proto: typeof PROTOCOL;
+  v: number;
+  kind: 'revoked';
+  key: string;
+  cause: string;
+}
+
+export type Notice = LostNotice | RevokedNotice;
+
+export function parseRevokedNotice(data: Record<string, unknown>): RevokedNotice | undefined {
+  if (data.kind !== 'revoked' || typeof data.key !== 'string' || typeof data.cause !== 'string') return undefined;
+  return data as unknown as RevokedNotice;
 }
 
 export function parseLostNotice(data: Record<string, unknown>): LostNotice | undefined {
@@ -164,4 +191,17 @@ export function slotOfKey(key: string): number | undefined {
   if (!match) return undefined;
   const ms = Date.parse(match[1]!);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** A run's outcome as a requester reports it: times are integers, texts bounded. */
+function isOutcome(value: unknown): value is FireOutcome {
+  if (typeof value !== 'object' || value === null) return false;
+  const outcome = value as Record<string, unknown>;
+  const text = (field: unknown) => typeof field === 'string' && field.length <= MAX_CAUSE_LENGTH;
+  if (!Number.isSafeInteger(outcome.endedAt)) return false;
+  if (outcome.state === 'lost') return text(outcome.cause);
+  if (!Number.isSafeInteger(outcome.startedAt)) return false;
+  if (outcome.state === 'succeeded') return true;
+  const error = outcome.error as Record<string, unknown> | undefined;
+  return outcome.state === 'failed' && typeof error === 'object' && error !== null && text(error.name) && text(error.message);
 }

@@ -3,6 +3,8 @@ import { resolveRunCoordinator } from '../coordination/default.js';
 import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election } from '../coordination/election.js';
 import { COMPLETIONS, ELECTIONS, OutageLog } from '../coordination/outage-log.js';
+import type { FireOutcome } from '../coordination/records/fire-record.js';
+import { slotOfKey, type Notice } from '../ipc/protocol.js';
 import { isTracking } from '../coordination/tracking.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
@@ -29,6 +31,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private executing = 0;
   private referenced: boolean;
   private readonly jitterWaits = new Set<CancellableWait>();
+  /** Runs in progress, each with the signal its function got. */
+  private readonly running = new Set<Run>();
   /** Made on the first failure: most tasks never have an outage to log. */
   private electionOutage: OutageLog | undefined;
   private completionOutage: OutageLog | undefined;
@@ -67,6 +71,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.stop();
     this.destroyed = true;
     unregister(this);
+    for (const run of this.running) run.abort(new Error(`task ${this.name} was destroyed during the run (shutdown() past its timeout, or destroy())`));
     this.emit('task:destroyed', Date.now());
   }
 
@@ -137,6 +142,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
     // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
     const latestStart = slot + tolerance + timeout + delay;
+    let fencingToken: number | undefined;
     if (coordinator) {
       const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, {
         slot,
@@ -146,6 +152,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
       });
       this.logElection(key, election);
       if (!election.elected) return this.skip(slot, election);
+      fencingToken = election.fencingToken;
     }
     const waited = await this.jitter(delay);
     const unable = this.unableToRun(waited, latestStart);
@@ -157,10 +164,11 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     }
     const tracking = coordinator && isTracking(coordinator) ? coordinator : undefined;
     tracking?.started(key);
+    let execution: Execution | undefined;
     try {
-      await this.runScheduled(slot);
+      execution = await this.runScheduled(slot, fencingToken);
     } finally {
-      if (coordinator) await this.complete(coordinator, key, timeout);
+      if (coordinator) await this.complete(coordinator, key, timeout, execution && outcomeOf(execution));
     }
   }
 
@@ -175,8 +183,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   /** Tells the coordinator the fire is done; failures are logged as the elections' are. */
-  private async complete(coordinator: RunCoordinator, key: string, timeout: number): Promise<void> {
-    const failure = await complete(coordinator, key, timeout);
+  private async complete(coordinator: RunCoordinator, key: string, timeout: number, outcome?: FireOutcome): Promise<void> {
+    const failure = await complete(coordinator, key, timeout, outcome);
     if (failure === undefined) return this.completionOutage?.succeeded();
     this.completionOutage ??= new OutageLog(this.logger, `task "${this.name}"`, COMPLETIONS);
     this.completionOutage.failed(key, failure);
@@ -204,6 +212,14 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   /** Reports a fire this process lost whose winner stopped or died without running it, or before its run ended. */
+  /** What its authority says about one of its fires: it ran nowhere (`execution:lost`), or its run lost its claim. */
+  hear(notice: Notice): void {
+    const slot = slotOfKey(notice.key);
+    if (slot === undefined) return;
+    if (notice.kind === 'lost') return this.reportLost(slot, notice.cause, notice.ran === true);
+    for (const run of this.running) if (run.slot === slot) run.abort(new Error(`the run of fire ${notice.key} lost its claim: ${notice.cause}`));
+  }
+
   reportLost(slot: number, cause: string, ran: boolean): void {
     this.emit('execution:lost', slot, undefined, undefined, lostFire(this.name, slot, cause, ran));
   }
@@ -235,7 +251,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     return max !== undefined && this.runCount >= max;
   }
 
-  private async runScheduled(slot: number): Promise<void> {
+  private async runScheduled(slot: number, fencingToken?: number): Promise<Execution> {
     this.runCount++;
     const lastOne = this.limitReached();
     if (lastOne) {
@@ -244,11 +260,13 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
       timerQueue.remove(this);
     }
     this.executing++;
-    await this.invoke(slot, { id: randomUUID(), reason: 'scheduled' }, () => this.settleRun());
+    const execution: Execution = { id: randomUUID(), reason: 'scheduled' };
+    await this.invoke(slot, execution, () => this.settleRun(), fencingToken);
     if (lastOne) {
       this.emit('execution:maxReached', slot);
       this.destroy();
     }
+    return execution;
   }
 
   private settleRun(): void {
@@ -256,11 +274,16 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   /** Runs the function once and reports it; `beforeReport` runs between the end of the run and its events. */
-  private async invoke(date: number, execution: Execution, beforeReport?: () => void): Promise<void> {
+  private async invoke(date: number, execution: Execution, beforeReport?: () => void, fencingToken?: number): Promise<void> {
     execution.startedAt = new Date();
     this.emit('execution:started', date, execution);
+    const context = this.context(date, execution);
+    if (fencingToken !== undefined) context.fencingToken = fencingToken;
+    const run = new Run(date);
+    context.signal = run.signal;
+    this.running.add(run);
     try {
-      execution.result = await this.fn(this.context(date, execution));
+      execution.result = await this.fn(context);
       execution.finishedAt = new Date();
       this.recordLastRun(execution);
       beforeReport?.();
@@ -272,6 +295,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
       beforeReport?.();
       this.logger.error(error instanceof Error ? error : String(error));
       this.emit('execution:failed', date, execution);
+    } finally {
+      this.running.delete(run);
     }
   }
 
@@ -285,6 +310,21 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     timerQueue.setRef(this, referenced);
     for (const wait of this.jitterWaits) wait.setRef(referenced);
   }
+}
+
+/** A run in progress: its fire (the planned instant, or now for `execute()`) and the abort of its `ctx.signal`. */
+class Run extends AbortController {
+  constructor(readonly slot: number) {
+    super();
+  }
+}
+
+/** How a run ended, for its fire's record. */
+function outcomeOf({ startedAt, finishedAt, error }: Execution): FireOutcome {
+  const times = { startedAt: startedAt!.getTime(), endedAt: (finishedAt ?? new Date()).getTime() };
+  if (!error) return { state: 'succeeded', ...times };
+  const thrown = error instanceof Error ? error : new Error(String(error));
+  return { state: 'failed', ...times, error: { name: thrown.name.slice(0, 200), message: thrown.message.slice(0, 1000) } };
 }
 
 /** The error of an `execution:lost` event. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Authority, type Peer } from '../../src/ipc/authority.js';
-import { PROTOCOL, VERSION, type LostNotice } from '../../src/ipc/protocol.js';
+import { PROTOCOL, VERSION, type Notice } from '../../src/ipc/protocol.js';
 import type { Logger, RunCoordinator } from '../../src/types.js';
 
 // The host-side accounting of DESIGN §8: a fire granted to one process is followed until it has started, and
@@ -14,7 +14,7 @@ function setup(options: { upstream?: RunCoordinator; maxLeaseMs?: number; maxFir
   const infos: string[] = [];
   const logger: Logger = { info: (m) => void infos.push(m), warn() {}, error: (m) => void errors.push(String(m)), debug() {} };
   const authority = new Authority({ ...options, logger, now: () => Date.now() });
-  const notices = new Map<string, LostNotice[]>();
+  const notices = new Map<string, Notice[]>();
   const peer = (id: string): Peer => ({ id, notify: (notice) => void notices.set(id, [...(notices.get(id) ?? []), notice]) });
   // Fires planned "now": the authority started before them.
   const fire = { key: KEY, ttlMs: 30_000, slot: Date.now() + 1, deadline: Date.now() + 300, waitMs: 200 };
@@ -26,7 +26,7 @@ describe('host fire accounting', () => {
   it("holds the losers' answers until the winner has started its run", async () => {
     const { authority, peer, elect } = setup();
     const [a, b, c] = [peer('a'), peer('b'), peer('c')];
-    expect(await elect(a)).toEqual({ elected: true });
+    expect(await elect(a)).toEqual({ elected: true, fencingToken: 1 });
     let answered = 0;
     const losers = [elect(b), elect(c)].map((p) => p.then((v) => (answered++, v)));
     await new Promise((r) => setTimeout(r, 20));
@@ -38,11 +38,11 @@ describe('host fire accounting', () => {
   it('hands a fire its holder gives up to the first other process still within its deadline', async () => {
     const { authority, peer, elect, infos } = setup();
     const [a, b, c] = [peer('a'), peer('b'), peer('c')];
-    expect(await elect(a)).toEqual({ elected: true });
+    expect(await elect(a)).toEqual({ elected: true, fencingToken: 1 });
     const late = elect(b, { deadline: Date.now() - 1 });
     const inTime = elect(c);
     expect(await authority.release(KEY, 'task job was stopped', a)).toBe(true);
-    expect(await inTime).toEqual({ elected: true });
+    expect(await inTime).toEqual({ elected: true, fencingToken: 1 });
     expect(await late).toEqual({ elected: false });
     expect(infos.some((line) => line.includes(KEY) && /handed over from a to c/.test(line))).toBe(true);
   });
@@ -50,10 +50,10 @@ describe('host fire accounting', () => {
   it('hands the fire of a holder that exited before running it to another process', async () => {
     const { authority, peer, elect } = setup();
     const [a, b] = [peer('a'), peer('b')];
-    expect(await elect(a)).toEqual({ elected: true });
+    expect(await elect(a)).toEqual({ elected: true, fencingToken: 1 });
     const other = elect(b);
     authority.peerGone('a', 'was killed by SIGKILL');
-    expect(await other).toEqual({ elected: true });
+    expect(await other).toEqual({ elected: true, fencingToken: 1 });
   });
 
   it('hands on a grant that the upstream gave to a holder which died while waiting for it', async () => {
@@ -72,7 +72,7 @@ describe('host fire accounting', () => {
   it('reports a fire nobody can take: the release says so, the authority logs it once, and the losers hear of it', async () => {
     const { authority, peer, elect, errors, notices } = setup();
     const [a, b] = [peer('a'), peer('b')];
-    expect(await elect(a)).toEqual({ elected: true });
+    expect(await elect(a)).toEqual({ elected: true, fencingToken: 1 });
     const loser = elect(b, { waitMs: 0 });
     expect(await loser).toEqual({ elected: false });
     expect(await authority.release(KEY, 'task job was stopped before its run began', a)).toBe(false);
@@ -85,9 +85,9 @@ describe('host fire accounting', () => {
 
   it('lets a late asker of the host take a given-up fire until the holder deadline, then reports it', async () => {
     const { authority, peer, elect, errors } = setup();
-    expect(await elect(peer('a'))).toEqual({ elected: true });
+    expect(await elect(peer('a'))).toEqual({ elected: true, fencingToken: 1 });
     const released = authority.release(KEY, 'stopped', peer('a'));
-    expect(await elect(peer('b'))).toEqual({ elected: true });
+    expect(await elect(peer('b'))).toEqual({ elected: true, fencingToken: 1 });
     expect(await released).toBe(true);
     expect(errors).toEqual([]);
   });
@@ -95,7 +95,7 @@ describe('host fire accounting', () => {
   it("reports a run whose holder died while running it, with the losers' notices", async () => {
     const { authority, peer, elect, errors, notices } = setup();
     const [a, b] = [peer('a'), peer('b')];
-    expect(await elect(a)).toEqual({ elected: true });
+    expect(await elect(a)).toEqual({ elected: true, fencingToken: 1 });
     const loser = elect(b);
     authority.started(KEY, a);
     expect(await loser).toEqual({ elected: false });
@@ -107,7 +107,7 @@ describe('host fire accounting', () => {
 
   it("answers a loser that waits no longer than its wait, while the holder still has not started", async () => {
     const { peer, elect } = setup();
-    expect(await elect(peer('a'))).toEqual({ elected: true });
+    expect(await elect(peer('a'))).toEqual({ elected: true, fencingToken: 1 });
     const started = Date.now();
     expect(await elect(peer('b'), { waitMs: 30 })).toEqual({ elected: false });
     expect(Date.now() - started).toBeLessThan(1000);
@@ -116,7 +116,7 @@ describe('host fire accounting', () => {
   it('keeps a fire past its lease while a worker of the host may still ask for it (a lease shorter than the tolerance)', async () => {
     const { peer, elect, authority } = setup();
     const short = { ttlMs: 20, deadline: Date.now() + 400, waitMs: 0 };
-    expect(await elect(peer('a'), short)).toEqual({ elected: true });
+    expect(await elect(peer('a'), short)).toEqual({ elected: true, fencingToken: 1 });
     authority.started(KEY, peer('a'));
     await new Promise((r) => setTimeout(r, 60));
     expect(await elect(peer('b'), short)).toEqual({ elected: false });

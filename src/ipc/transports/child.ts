@@ -43,7 +43,7 @@ export function serveChild(child: ChildEnd, authorityFor: (route: string) => Aut
       if (error) onFailure?.(`could not be answered (${error.message})`);
     });
   };
-  const peer: Peer = { id: `background daemon (pid ${child.pid})`, notify: (notice) => deliver(notice) };
+  const peer: Peer = { id: `background daemon (pid ${child.pid})`, pid: child.pid, notify: (notice) => deliver(notice) };
   const gone = (cause: string): void => {
     for (const authority of asked) authority.peerGone(peer.id, cause);
   };

@@ -61,7 +61,7 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
   const peerOf = (worker: Worker): Peer => {
     let peer = peers.get(worker);
     if (!peer) {
-      peer = { id: `worker ${worker.id} (pid ${worker.process.pid})`, notify: (notice) => send(worker, notice) };
+      peer = { id: `worker ${worker.id} (pid ${worker.process.pid})`, pid: worker.process.pid, notify: (notice) => send(worker, notice) };
       peers.set(worker, peer);
     }
     return peer;
