@@ -9,7 +9,9 @@ export { setLogger } from './logger.js';
 export { getTask, getTasks } from './tasks/registry.js';
 export { parse, validate, validateDetailed } from './time/expression.js';
 export { EnvVarRunCoordinator } from './coordination/env-var.js';
-export { MemoryRunCoordinator } from './coordination/memory.js';
+export { MemoryRunCoordinator, type MemoryRunCoordinatorOptions } from './coordination/memory.js';
+export type { ClaimAnswer, ClaimRequest, FireBackend } from './coordination/records/backend.js';
+export type { FireOutcome, FireRecord, FireState, HistoryOptions, Holder, RetentionOptions } from './coordination/records/fire-record.js';
 export { serveCluster, type AuthorityHandle, type ServeOptions } from './ipc/transports/cluster.js';
 export type {
   CronFieldError, DetailedValidation, Execution, LastRun, Logger, ParsedFields, RunCoordinator, ScheduledTask,
