@@ -49,7 +49,9 @@ export class LeaseKeeper {
     const { backend } = this;
     let renewed: boolean;
     try {
-      renewed = await callBounded(() => backend.renew(lease.task, lease.slot, lease.fencingToken, lease.leaseMs), this.timeoutMs, `renewal of ${id}`);
+      // Bounded by what is left of the lease too: a renewal still unanswered when it runs out comes too late.
+      const bound = Math.max(1, Math.min(this.timeoutMs, until - this.now()));
+      renewed = await callBounded(() => backend.renew(lease.task, lease.slot, lease.fencingToken, lease.leaseMs), bound, `renewal of ${id}`);
     } catch (error) {
       if (!this.timers.has(id)) return;
       const now = this.now();
