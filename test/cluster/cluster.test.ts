@@ -29,6 +29,28 @@ describe('node:cluster: serveCluster() elects once per fire for the whole host',
     // is left out: its skips may still be on their way).
     const lastSlots = slots.slice(-6, -1);
     for (const slot of lastSlots) expect(skipped.filter((s) => s.slot === slot)).toHaveLength(3);
+    // Each run got the fencing token of its fire, growing fire after fire.
+    const tokens = primary.of('run').sort((x, y) => String(x.slot).localeCompare(String(y.slot))).map((x) => x.token as number);
+    expect(tokens).toEqual(tokens.map((_, i) => tokens[0]! + i));
+  });
+
+  it("keeps the host's records in memory: one per fire, with its holder, outcome and token", async () => {
+    const primary = host({ WORKERS: '3' });
+    await primary.until((r) => r.filter((x) => x.type === 'done').length >= 5, 25_000, '5 finished runs');
+    const done = new Set(primary.of('done').map((x) => x.slot as string));
+    await primary.until((r) => {
+      const last = r.filter((x) => x.type === 'history').at(-1);
+      return last !== undefined && [...done].every((slot) => (last.records as Array<{ slot: number; state: string }>).some((rec) => new Date(rec.slot).toISOString() === slot && rec.state === 'succeeded'));
+    }, 5000, 'the finished runs in the history');
+    const records = primary.of('history').at(-1)!.records as Array<{ slot: number; state: string; holder: { pid: number }; fencingToken: number; durationMs?: number }>;
+    const runs = new Map(primary.of('run').map((x) => [x.slot as string, x]));
+    expect(records.map((r) => r.slot)).toEqual([...records.map((r) => r.slot)].sort((a, b) => b - a));
+    for (const record of records.filter((r) => done.has(new Date(r.slot).toISOString()))) {
+      const run = runs.get(new Date(record.slot).toISOString())!;
+      expect(record.holder.pid, 'the worker that ran it').toBe(run.pid);
+      expect(record.fencingToken).toBe(run.token);
+      expect(record.durationMs).toBeGreaterThanOrEqual(40);
+    }
   });
 
   it('survives a worker killed with SIGKILL mid-run: the replacement joins and no fire runs twice', async () => {
@@ -58,6 +80,12 @@ describe('node:cluster: serveCluster() elects once per fire for the whole host',
     for (const [slot, n] of runsPerSlot(primary.reports)) expect(n, slot).toBe(1);
     // The killed run never finished, and nobody ran its fire again.
     expect(primary.reports.some((x) => x.type === 'done' && x.slot === victim.slot)).toBe(false);
+    // Its record says so: lost, with the worker that held it.
+    await primary.until((r) => r.filter((x) => x.type === 'history').length > 0, 5000, 'a history report');
+    const records = primary.of('history').at(-1)!.records as Array<{ slot: number; state: string; holder: { pid: number }; error?: { message: string } }>;
+    const killed = records.find((rec) => new Date(rec.slot).toISOString() === victim.slot)!;
+    expect(killed).toMatchObject({ state: 'lost', holder: { pid: victim.pid } });
+    expect(killed.error!.message).toMatch(/exited|SIGKILL/);
   });
 });
 
