@@ -13,6 +13,7 @@ import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host
 import { ClaimBatcher } from './claim-batcher.js';
 import { nameOfKey, parseRequest, PROTOCOL, slotOfKey, VERSION, type Election, type ErrorCode, type LostNotice, type Notice, type Reply } from './protocol.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { PendingEnds } from './pending-ends.js';
 
 export type { PeerId, Verdict } from './host-fire.js';
 
@@ -76,7 +77,7 @@ export class Authority {
    * Where this host's fires are recorded: the upstream when it keeps records (Redis, PostgreSQL), records in
    * memory when there is no upstream (host-local election); none for a plain RunCoordinator.
    */
-  private readonly records: { backend: FireBackend; batcher: ClaimBatcher; leases: LeaseKeeper } | undefined;
+  private readonly records: { backend: FireBackend; batcher: ClaimBatcher; leases: LeaseKeeper; ends: PendingEnds } | undefined;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => Date.now());
@@ -89,7 +90,12 @@ export class Authority {
     this.remembersNothing = !upstream || processLocalKind(upstream) !== undefined;
     this.tracking = upstream && isTracking(upstream) ? upstream : undefined;
     const backend = upstream ? (isFireBackend(upstream) ? upstream : undefined) : new MemoryRunCoordinator({ now: this.now });
-    this.records = backend && { backend, batcher: new ClaimBatcher(backend), leases: new LeaseKeeper(backend, this.timeout(), this.now) };
+    this.records = backend && {
+      backend,
+      batcher: new ClaimBatcher(backend),
+      leases: new LeaseKeeper(backend, this.timeout(), this.now),
+      ends: new PendingEnds(backend, this.timeout(), this.now),
+    };
   }
 
   /** The latest records of a task's fires, newest first: what this host's backend (or its memory) holds. */
@@ -271,12 +277,7 @@ export class Authority {
   private completeUpstream(id: string, fire: HostFire | undefined, outcome: FireOutcome): Promise<unknown> {
     const slot = slotOfKey(id);
     if (this.records && fire?.fencingToken !== undefined && slot !== undefined) {
-      const { backend } = this.records;
-      const token = fire.fencingToken;
-      return callBounded(() => backend.end(nameOfKey(id), slot, token, outcome), this.timeout(), `end of ${id}`).then(
-        (accepted) => (accepted ? undefined : new Error(`the record of fire ${id} is no longer this host's (fencing token ${token}): its lease had passed`)),
-        (error: unknown) => error,
-      );
+      return this.records.ends.end(id, nameOfKey(id), slot, fire.fencingToken, outcome);
     }
     const { upstream } = this.options;
     return upstream ? complete(upstream, id, this.timeout(), outcome) : Promise.resolve(undefined);

@@ -83,6 +83,25 @@ describe('a task whose coordinator keeps records', () => {
     expect(String((signal!.reason as Error).message)).toMatch(/lost its claim: its lease could not be renewed before it ran out \(connect ECONNREFUSED/);
   });
 
+  it('the backend gone mid-run: ctx.signal aborts, and once the backend is back the record says how the run ended and why', async () => {
+    const backend = new MemoryRunCoordinator();
+    let down = false;
+    const unreachable = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    vi.spyOn(backend, 'renew').mockImplementation((...args) => (down ? unreachable() : MemoryRunCoordinator.prototype.renew.apply(backend, args)));
+    vi.spyOn(backend, 'end').mockImplementation((...args) => (down ? unreachable() : MemoryRunCoordinator.prototype.end.apply(backend, args)));
+    cron.schedule('0 * * * * *', async (ctx) => {
+      down = true;
+      await new Promise((resolve, reject) => ctx.signal!.addEventListener('abort', () => reject(ctx.signal!.reason)));
+    }, { name: 'copy', distributed: true, distributedLease: 2000, runCoordinator: backend, logger: recordingLogger() });
+    await vi.advanceTimersByTimeAsync(60_000 + 3000);
+    expect((await backend.history('copy'))[0]!.state, 'the end could not be written yet').toBe('running');
+    down = false;
+    await vi.advanceTimersByTimeAsync(5000);
+    const [record] = await backend.history('copy');
+    expect(record).toMatchObject({ state: 'failed', error: { name: 'Error' } });
+    expect(record!.error!.message).toMatch(/lost its claim: its lease could not be renewed before it ran out \(connect ECONNREFUSED/);
+  });
+
   it('ctx.signal aborts when shutdown() reaches its timeout with the run still going', async () => {
     let signal: AbortSignal | undefined;
     cron.schedule('* * * * * *', (ctx) => {
