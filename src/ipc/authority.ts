@@ -4,13 +4,13 @@ import { complete, elect, type Election as Outcome } from '../coordination/elect
 import { MemoryRunCoordinator } from '../coordination/memory.js';
 import { ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import { processLocalKind } from '../coordination/process-local.js';
-import { isFireBackend, type FireBackend } from '../coordination/records/backend.js';
+import { isFireBackend, type ClaimAnswer, type ClaimRequest, type FireBackend } from '../coordination/records/backend.js';
 import type { FireOutcome, FireRecord, HistoryOptions } from '../coordination/records/fire-record.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
 import type { Logger, RunCoordinator } from '../types.js';
 import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host-fire.js';
-import { ClaimBatcher } from './claim-batcher.js';
+import { Batcher } from './batcher.js';
 import { nameOfKey, parseRequest, PROTOCOL, slotOfKey, VERSION, type Election, type ErrorCode, type LostNotice, type Notice, type Reply } from './protocol.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { PendingEnds } from './pending-ends.js';
@@ -38,6 +38,8 @@ export interface AuthorityOptions {
   maxLeaseMs?: number;
   /** How many fires the authority follows at once; past it, new fires are refused. Default 100 000. */
   maxFires?: number;
+  /** At most this many claims in one call to a backend that keeps records; 1 claims each fire on its own. Default 500. */
+  maxClaimBatch?: number;
   now?: () => number;
 }
 
@@ -77,7 +79,7 @@ export class Authority {
    * Where this host's fires are recorded: the upstream when it keeps records (Redis, PostgreSQL), records in
    * memory when there is no upstream (host-local election); none for a plain RunCoordinator.
    */
-  private readonly records: { backend: FireBackend; batcher: ClaimBatcher; leases: LeaseKeeper; ends: PendingEnds } | undefined;
+  private readonly records: { backend: FireBackend; claims: Batcher<ClaimRequest, ClaimAnswer>; leases: LeaseKeeper; ends: PendingEnds } | undefined;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => Date.now());
@@ -92,7 +94,7 @@ export class Authority {
     const backend = upstream ? (isFireBackend(upstream) ? upstream : undefined) : new MemoryRunCoordinator({ now: this.now });
     this.records = backend && {
       backend,
-      batcher: new ClaimBatcher(backend),
+      claims: new Batcher((requests) => backend.claim(requests), options.maxClaimBatch),
       leases: new LeaseKeeper(backend, this.timeout(), this.now),
       ends: new PendingEnds(backend, this.timeout(), this.now),
     };
@@ -324,10 +326,10 @@ export class Authority {
 
   /** This host's claim of the fire, recorded, in the batch of its instant; lapsed fires it finds are reported. */
   private async recordedClaim(id: string, slot: number, leaseMs: number, timeoutMs: number, asker: PeerId): Promise<Outcome> {
-    const { batcher } = this.records!;
+    const { claims } = this.records!;
     const holder = { host: hostName(), pid: this.peers.get(asker)?.pid ?? process.pid, incarnation: this.id };
     try {
-      const answer = await callBounded(() => batcher.claim({ task: nameOfKey(id), slot, leaseMs, holder, claimId: randomUUID() }), timeoutMs, `the claim of ${id}`);
+      const answer = await callBounded(() => claims.add({ task: nameOfKey(id), slot, leaseMs, holder, claimId: randomUUID() }), timeoutMs, `the claim of ${id}`);
       for (const record of answer.lost) this.reportLapsed(record, asker);
       return answer.won ? { elected: true, fencingToken: answer.fencingToken } : { elected: false, reason: 'not-elected' };
     } catch (error) {
