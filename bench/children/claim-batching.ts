@@ -1,6 +1,6 @@
 // N distributed tasks of the scale mix elected by one authority over a backend that keeps records (in memory,
-// counting its calls): upstream calls per second for the fires of a host, with claims batched per event-loop turn
-// or one by one (maxClaimBatch 1).
+// counting its calls): upstream calls per second for the fires of a host, with claims and ends batched per
+// event-loop turn or sent one by one (maxBatch 1).
 import cron, { MemoryRunCoordinator } from '../../src/index.js';
 import type { FireBackend } from '../../src/coordination/records/backend.js';
 import { Authority } from '../../src/ipc/authority.js';
@@ -13,7 +13,7 @@ import { silentLogger } from '../lib/libraries.js';
 export interface BatchingParams {
   tasks: number;
   seconds: number;
-  maxClaimBatch: number;
+  maxBatch: number;
 }
 
 export interface BatchingResult {
@@ -23,7 +23,7 @@ export interface BatchingResult {
   renewCalls: number;
 }
 
-const { tasks: count, seconds, maxClaimBatch } = params<BatchingParams>();
+const { tasks: count, seconds, maxBatch } = params<BatchingParams>();
 cron.setLogger(silentLogger);
 const memory = new MemoryRunCoordinator({ perTask: 5 });
 const calls = { claim: 0, claimed: 0, end: 0, renew: 0, counting: false };
@@ -43,7 +43,7 @@ const counted: FireBackend = {
   },
   history: (task, options) => memory.history(task, options),
 };
-const local = { authority: new Authority({ upstream: counted, maxClaimBatch }), scope: '' };
+const local = { authority: new Authority({ upstream: counted, maxBatch }), scope: '' };
 const route = new InProcessRoute(() => local, { id: 'bench', pid: process.pid });
 const mix = taskMix(count);
 const tasks = mix.expressions.map((expression, i) =>

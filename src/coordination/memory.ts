@@ -1,8 +1,8 @@
 import { hostName, randomUUID } from '../builtins.js';
 import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import { ClaimTable } from './claim-table.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend } from './records/backend.js';
-import type { FireOutcome, FireRecord, Holder, HistoryOptions } from './records/fire-record.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd } from './records/backend.js';
+import type { FireRecord, Holder, HistoryOptions } from './records/fire-record.js';
 import { RecordTable, type RecordTableLimits } from './records/record-table.js';
 import { markProcessLocal } from './process-local.js';
 
@@ -47,8 +47,9 @@ export class MemoryRunCoordinator implements FireBackend {
     return this.table.renew(task, slot, fencingToken, leaseMs, this.now());
   }
 
-  async end(task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean> {
-    return this.table.end(task, slot, fencingToken, outcome, this.now());
+  async end(ends: readonly FireEnd[]): Promise<boolean[]> {
+    const now = this.now();
+    return ends.map(({ task, slot, fencingToken, outcome }) => this.table.end(task, slot, fencingToken, outcome, now));
   }
 
   async history(task: string, options?: HistoryOptions): Promise<FireRecord[]> {

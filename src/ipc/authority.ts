@@ -38,8 +38,11 @@ export interface AuthorityOptions {
   maxLeaseMs?: number;
   /** How many fires the authority follows at once; past it, new fires are refused. Default 100 000. */
   maxFires?: number;
-  /** At most this many claims in one call to a backend that keeps records; 1 claims each fire on its own. Default 500. */
-  maxClaimBatch?: number;
+  /**
+   * At most this many claims, or ends, in one call to a backend that keeps records (those of one turn of the event
+   * loop go together); 1 sends each on its own. Default 500.
+   */
+  maxBatch?: number;
   now?: () => number;
 }
 
@@ -94,9 +97,9 @@ export class Authority {
     const backend = upstream ? (isFireBackend(upstream) ? upstream : undefined) : new MemoryRunCoordinator({ now: this.now });
     this.records = backend && {
       backend,
-      claims: new Batcher((requests) => backend.claim(requests), options.maxClaimBatch),
+      claims: new Batcher((requests) => backend.claim(requests), options.maxBatch),
       leases: new LeaseKeeper(backend, this.timeout(), this.now),
-      ends: new PendingEnds(backend, this.timeout(), this.now),
+      ends: new PendingEnds(backend, this.timeout(), this.now, options.maxBatch),
     };
   }
 

@@ -1,6 +1,7 @@
 import { callBounded } from '../coordination/bounded.js';
-import type { FireBackend } from '../coordination/records/backend.js';
+import type { FireBackend, FireEnd } from '../coordination/records/backend.js';
 import type { FireOutcome } from '../coordination/records/fire-record.js';
+import { Batcher } from './batcher.js';
 
 /** Ends kept for a retry at most; past it, the oldest is given up (its record lapses and is reported lost). */
 const MAX_PENDING = 10_000;
@@ -9,11 +10,7 @@ const MAX_RETRY_MS = 60_000;
 /** An end not written within this long is given up. */
 const GIVE_UP_MS = 60 * 60_000;
 
-interface PendingEnd {
-  task: string;
-  slot: number;
-  fencingToken: number;
-  outcome: FireOutcome;
+interface PendingEnd extends FireEnd {
   since: number;
   delayMs: number;
   timer?: NodeJS.Timeout;
@@ -26,12 +23,17 @@ interface PendingEnd {
  */
 export class PendingEnds {
   private readonly pending = new Map<string, PendingEnd>();
+  /** The ends of one turn of the event loop go to the backend as one call, as the claims do. */
+  private readonly batcher: Batcher<FireEnd, boolean>;
 
   constructor(
-    private readonly backend: FireBackend,
+    backend: FireBackend,
     private readonly timeoutMs: number,
     private readonly now: () => number,
-  ) {}
+    maxBatch?: number,
+  ) {
+    this.batcher = new Batcher((ends) => backend.end(ends), maxBatch);
+  }
 
   /** Ends fire `id`'s record; resolves with the first attempt's failure, if it failed (a retry follows). */
   end(id: string, task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<unknown> {
@@ -39,9 +41,9 @@ export class PendingEnds {
   }
 
   private async write(end: PendingEnd, id: string): Promise<unknown> {
-    const { backend } = this;
+    const { task, slot, fencingToken, outcome } = end;
     try {
-      const accepted = await callBounded(() => backend.end(end.task, end.slot, end.fencingToken, end.outcome), this.timeoutMs, `end of ${id}`);
+      const accepted = await callBounded(() => this.batcher.add({ task, slot, fencingToken, outcome }), this.timeoutMs, `end of ${id}`);
       this.pending.delete(id);
       return accepted ? undefined : new Error(`the record of fire ${id} is no longer this host's (fencing token ${end.fencingToken}): its lease had passed`);
     } catch (error) {

@@ -22,6 +22,14 @@ export type ClaimAnswer =
   | { won: true; fencingToken: number; lost: FireRecord[] }
   | { won: false; holder: Holder | undefined; lost: FireRecord[] };
 
+/** How one fire ended, for the record of the claim with this fencing token. */
+export interface FireEnd {
+  task: string;
+  slot: number;
+  fencingToken: number;
+  outcome: FireOutcome;
+}
+
 /**
  * A coordinator that remembers every fire: the backend half of fire accounting (DESIGN §8). Each call is one round
  * trip to the backend. A fire has at most one record, written by the claim that wins it and never deleted by its
@@ -32,8 +40,8 @@ export interface FireBackend extends RunCoordinator {
   claim(requests: readonly ClaimRequest[]): Promise<ClaimAnswer[]>;
   /** Extends a running fire's lease to now + `leaseMs`; false when the claim is no longer this token's (lapsed, lost, ended, taken). */
   renew(task: string, slot: number, fencingToken: number, leaseMs: number): Promise<boolean>;
-  /** Records how the fire ended; false when the record is not this token's. */
-  end(task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean>;
+  /** Records how each fire ended, in one call; answers in order, false where the record is not that token's. */
+  end(ends: readonly FireEnd[]): Promise<boolean[]>;
   /** The task's latest records, newest slot first. */
   history(task: string, options?: HistoryOptions): Promise<FireRecord[]>;
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ClaimRequest, FireBackend } from '../../../src/coordination/records/backend.js';
-import type { Holder } from '../../../src/coordination/records/fire-record.js';
+import type { FireOutcome, Holder } from '../../../src/coordination/records/fire-record.js';
 
 export interface BackendUnderTest {
   /** Two handles on one store, as two hosts have (two clients, two coordinator objects). */
@@ -15,6 +15,9 @@ export interface BackendUnderTest {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLOT = Date.parse('2030-01-01T00:00:00.000Z');
 const holder = (name: string): Holder => ({ host: name, pid: 1000, incarnation: `${name}-incarnation` });
+/** One end, as a batch of one. */
+const endOne = async (backend: FireBackend, task: string, slot: number, fencingToken: number, outcome: FireOutcome) =>
+  (await backend.end([{ task, slot, fencingToken, outcome }]))[0];
 
 export function describeFireBackend(name: string, setup: () => BackendUnderTest): void {
   describe(`${name}: the FireBackend contract`, () => {
@@ -69,7 +72,7 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       const t = task();
       const [won] = await a.claim([ask(t, SLOT, 'a', 100)]);
       const token = (won as { fencingToken: number }).fencingToken;
-      expect(await a.end(t, SLOT, token, { state: 'succeeded', startedAt: SLOT + 5, endedAt: SLOT + 25 })).toBe(true);
+      expect(await endOne(a, t, SLOT, token, { state: 'succeeded', startedAt: SLOT + 5, endedAt: SLOT + 25 })).toBe(true);
       await sleep(200);
       const [late] = await b.claim([ask(t, SLOT, 'b')]);
       expect(late).toMatchObject({ won: false, holder: holder('a') });
@@ -80,10 +83,10 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       const t = task();
       const answers = await a.claim([ask(t, SLOT, 'a'), ask(t, SLOT + 1000, 'a'), ask(t, SLOT + 2000, 'a')]);
       const [ok, bad, gone] = answers.map((x) => (x as { fencingToken: number }).fencingToken);
-      expect(await b.end(t, SLOT, ok! + 100, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 })).toBe(false);
-      expect(await b.end(t, SLOT, ok!, { state: 'succeeded', startedAt: SLOT + 10, endedAt: SLOT + 510 })).toBe(true);
-      expect(await a.end(t, SLOT + 1000, bad!, { state: 'failed', startedAt: SLOT + 1010, endedAt: SLOT + 1030, error: { name: 'TypeError', message: 'x is undefined' } })).toBe(true);
-      expect(await a.end(t, SLOT + 2000, gone!, { state: 'lost', endedAt: SLOT + 2100, cause: 'its winner was stopped before the run began' })).toBe(true);
+      expect(await endOne(b, t, SLOT, ok! + 100, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 })).toBe(false);
+      expect(await endOne(b, t, SLOT, ok!, { state: 'succeeded', startedAt: SLOT + 10, endedAt: SLOT + 510 })).toBe(true);
+      expect(await endOne(a, t, SLOT + 1000, bad!, { state: 'failed', startedAt: SLOT + 1010, endedAt: SLOT + 1030, error: { name: 'TypeError', message: 'x is undefined' } })).toBe(true);
+      expect(await endOne(a, t, SLOT + 2000, gone!, { state: 'lost', endedAt: SLOT + 2100, cause: 'its winner was stopped before the run began' })).toBe(true);
       const history = await b.history(t);
       expect(history.map((r) => [r.slot, r.state, r.fencingToken])).toEqual([[SLOT + 2000, 'lost', gone], [SLOT + 1000, 'failed', bad], [SLOT, 'succeeded', ok]]);
       expect(history[2]).toMatchObject({ task: t, holder: holder('a'), startedAt: SLOT + 10, endedAt: SLOT + 510, durationMs: 500 });
@@ -92,6 +95,21 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       expect(history[0]).toMatchObject({ endedAt: SLOT + 2100, error: { name: 'LostFire', message: 'its winner was stopped before the run began' } });
       expect(history[0]!.startedAt).toBeUndefined();
       for (const record of history) expect(record.claimedAt).toBeGreaterThan(0);
+    });
+
+    it('ends in one batch are answered in order, each accepted or refused on its own', async () => {
+      const [a] = setup().hosts;
+      const t = task();
+      const [x, y] = (await a.claim([ask(t, SLOT, 'a'), ask(t, SLOT + 1000, 'a')])).map((answer) => (answer as { fencingToken: number }).fencingToken);
+      const done = { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 5 } as const;
+      expect(await a.end([
+        { task: t, slot: SLOT, fencingToken: x!, outcome: done },
+        { task: t, slot: SLOT + 1000, fencingToken: y! + 7, outcome: done },
+        { task: t, slot: SLOT + 5000, fencingToken: y!, outcome: done },
+        { task: t, slot: SLOT + 1000, fencingToken: y!, outcome: { state: 'failed', startedAt: SLOT + 1000, endedAt: SLOT + 1002, error: { name: 'Error', message: 'boom' } } },
+      ])).toEqual([true, false, false, true]);
+      expect(await a.end([])).toEqual([]);
+      expect((await a.history(t)).map((r) => r.state)).toEqual(['failed', 'succeeded']);
     });
 
     it('renew extends a running claim; refused for another token, after its end, or once its lease has passed', async () => {
@@ -105,7 +123,7 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       expect(await b.renew(t, SLOT, x!, 5000)).toBe(true);
       const after = (await a.history(t)).find((r) => r.slot === SLOT)!.leaseUntil;
       expect(after).toBeGreaterThan(before + 4000);
-      await a.end(t, SLOT + 1000, y!, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 });
+      await endOne(a, t, SLOT + 1000, y!, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 });
       expect(await a.renew(t, SLOT + 1000, y!, 5000)).toBe(false);
       await sleep(250);
       expect(await a.renew(t, SLOT + 2000, z!, 5000)).toBe(false);
