@@ -1,6 +1,7 @@
 import { LuaScript } from './script.js';
 
-// A task's records live in five keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot.
+// A task's records live in five keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot
+// (unless the task's name is empty or starts with `}`: no tag then, and a Cluster refuses its claims with CROSSSLOT).
 //   token    string  the task's last fencing token (INCR); retention never touches it
 //   records  hash    slot -> the fire's record, JSON (the FireRecord fields without `task`, plus `claimId`)
 //   slots    zset    slot scored by slot: newest first for history()
