@@ -1,11 +1,12 @@
 import { startRedisServer } from '../test/support/redis-server.js';
 import type { CallsParams, CallsResult } from './children/election-calls.js';
 import type { FiresParams, FiresResult } from './children/election-fires.js';
+import type { RecordsParams, RecordsResult } from './children/election-records.js';
 import { runChild } from './lib/child.js';
 import { tracked } from './lib/cleanup.js';
 import { collect } from './lib/collect.js';
-import { COORDINATORS, REDIS_COORDINATORS, type CoordinatorName } from './lib/coordinators.js';
-import { fixed, verdict } from './lib/format.js';
+import { COORDINATORS, RECORD_BATCH_SIZES, RECORD_CLIENTS, REDIS_COORDINATORS, type CoordinatorName } from './lib/coordinators.js';
+import { fixed, ratio, verdict } from './lib/format.js';
 import { LIBRARIES, type LibraryName } from './lib/libraries.js';
 import { describeCalls, totalCalls } from './lib/redis-clients.js';
 import type { Section } from './lib/section.js';
@@ -13,6 +14,8 @@ import { medianSummary, sum, summarize, type Summary } from './lib/stats.js';
 import { markdownTable, report, right, targetTable } from './lib/table.js';
 
 const TARGET_OVERHEAD_MS = 1;
+/** Issue 10: claiming a fire with its record costs at most this much over a bare SET NX PX. */
+const TARGET_RECORD_RATIO = 1.25;
 
 interface Figures {
   shouldRun?: Summary;
@@ -53,6 +56,7 @@ export const electionSection: Section = {
     const fireSeconds = quick ? 2 : 4;
     const callResults = new Map<string, CallsResult[]>();
     const fireResults = new Map<string, FiresResult[]>();
+    const recordResults = new Map<string, RecordsResult[]>();
     const key = (library: LibraryName, coordinator: CoordinatorName) => `${library}/${coordinator}`;
     const redis = tracked(await startRedisServer());
     try {
@@ -65,6 +69,8 @@ export const electionSection: Section = {
           const fires: FiresParams = { library, redisPort: redis.port, runId: `fires-${library}-${run}`, fireSeconds };
           for (const result of await runChild<FiresResult[]>('election-fires.ts', fires, 120_000)) collect(fireResults, key(library, result.coordinator), result);
         }
+        const records: RecordsParams = { redisPort: redis.port, runId: `records-${run}`, calls: callCount };
+        for (const result of await runChild<RecordsResult[]>('election-records.ts', records, 120_000)) collect(recordResults, result.client, result);
       }
     } finally {
       await redis.stop();
@@ -126,6 +132,71 @@ export const electionSection: Section = {
         rows,
       ),
       targetTable(3, ['fleetcron', 'node-cron 4.6'], targets),
+      ...recordTables(recordResults, callCount),
     );
   },
 };
+
+/** Issue 10: what a fire record costs against a bare SET NX PX, and the commands of a batched claim. */
+function recordTables(results: ReadonlyMap<string, readonly RecordsResult[]>, calls: number): string[] {
+  const figures = RECORD_CLIENTS.map((client) => {
+    const runs = results.get(client) ?? [];
+    const perClaim = (fires: number) => runs.flatMap((run) => run.commands.filter((c) => c.fires === fires));
+    return {
+      client,
+      commands: RECORD_BATCH_SIZES.map((fires) => ({ fires, counts: perClaim(fires) })),
+      record: medianSummary(runs.map((run) => run.record)),
+      setNx: medianSummary(runs.map((run) => run.setNx)),
+      server: { record: medianSummary(runs.map((run) => run.server.record)), setNx: medianSummary(runs.map((run) => run.server.setNx)) },
+      batch: medianSummary(runs.map((run) => run.batch)),
+    };
+  });
+  const commandsOf = (counts: RecordsResult['commands']) =>
+    counts.length === 0 ? 'n/a' : `${fixed(Math.max(...counts.map((c) => c.perClaim)))} (${[...new Set(counts.map((c) => c.names))].join(', ')})`;
+  const rows = figures.map((f) => [
+    f.client,
+    ...f.commands.map(({ counts }) => commandsOf(counts)),
+    `${fixed(f.record.median, 0)} / ${fixed(f.record.p99, 0)}`,
+    `${fixed(f.setNx.median, 0)} / ${fixed(f.setNx.p99, 0)}`,
+    `${ratio(f.record.median, f.setNx.median)} / ${ratio(f.record.p99, f.setNx.p99)}`,
+    `${fixed(f.server.record.median, 0)} / ${fixed(f.server.setNx.median, 0)}`,
+    `${fixed(f.batch.median, 0)} / ${fixed(f.batch.p99, 0)}`,
+  ]);
+  const targets = figures.flatMap((f) => [
+    [
+      `${f.client}: one Redis command per claim of a batch (${RECORD_BATCH_SIZES.join(' and ')} fires)`,
+      f.commands.map(({ counts }) => commandsOf(counts)).join(' / '),
+      verdict(f.commands.every(({ counts }) => counts.length > 0 && counts.every((c) => c.perClaim === 1))),
+    ],
+    ...(['median', 'p99'] as const).map((statistic) => [
+      `${f.client}: a claim with its record within ${TARGET_RECORD_RATIO}x a bare SET NX PX (${statistic})`,
+      ratio(f.record[statistic], f.setNx[statistic]),
+      verdict(f.record[statistic] <= TARGET_RECORD_RATIO * f.setNx[statistic]),
+    ]),
+  ]);
+  return [
+    `Fire records (RedisLockCoordinator.claim): per client, the commands one claim() sent for a batch of 1 and of 100 fires ` +
+      `(MONITOR, as above), then ${calls} claims of one fire, each timed against a bare \`SET key value NX PX\` on the same ` +
+      'connection right after it (the same machine state for both), and claims of 100 fires. The task is kept in its steady ' +
+      'state: 1000 ended records (the default retention), so each claim also writes its record, checks for lapsed ones and ' +
+      "drops the oldest. \"In Redis\": the time Redis itself spent on each call (SLOWLOG), the rest of a round trip " +
+      'being the network, the client and the event loops. The commands are counted apart: MONITOR slows Redis down. ' +
+      'Medians over runs of each statistic.',
+    markdownTable(
+      [
+        'client',
+        ...right(
+          'commands / claim of 1 fire',
+          'commands / claim of 100 fires',
+          'claim of 1 fire median / p99 (µs)',
+          'SET NX PX median / p99 (µs)',
+          '× SET NX PX (median / p99)',
+          'in Redis, median: claim / SET (µs)',
+          'claim of 100 fires median / p99 (µs)',
+        ),
+      ],
+      rows,
+    ),
+    targetTable(10, ['fleetcron'], targets),
+  ];
+}

@@ -12,6 +12,10 @@ export type CoordinatorName = (typeof COORDINATORS)[number];
 
 export const REDIS_COORDINATORS = ['Redis lock, ioredis', 'Redis lock, node-redis'] as const satisfies readonly CoordinatorName[];
 
+/** The clients and batch sizes the fire-record figures are measured with. */
+export const RECORD_CLIENTS = ['ioredis', 'node-redis'] as const;
+export const RECORD_BATCH_SIZES = [1, 100] as const;
+
 export interface RedisClients {
   ioredis: Redis;
   nodeRedis: NodeRedisClient;

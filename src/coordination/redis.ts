@@ -1,8 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger, RunCoordinator } from '../types.js';
+import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
+import type { Logger } from '../types.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend } from './records/backend.js';
+import {
+  DEFAULT_HISTORY_LIMIT,
+  DEFAULT_RETENTION,
+  type FireOutcome,
+  type FireRecord,
+  type HistoryOptions,
+  type Holder,
+  type RetentionOptions,
+} from './records/fire-record.js';
 import { claim } from './redis/claim.js';
 import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
+import { claimFires, endFire, readHistory, renewFire } from './redis/records-script.js';
 import { resolveWaitForReplicas, type WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export type { IoRedisClientLike, NodeRedisClientLike, NodeRedisPipelineLike, RedisClientLike } from './redis/client.js';
@@ -34,19 +46,30 @@ export interface RedisLockCoordinatorOptions {
    * claim and electing the fire again. One more command per claim, pipelined with it. Off by default.
    */
   waitForReplicas?: WaitForReplicasOptions;
+  /**
+   * How many fire records to keep per task: the last `perTask` (default 1000), none claimed more than `maxAgeMs` ago
+   * (default 7 days). A record whose lease has not passed is kept whatever the limits; each claim prunes a few.
+   */
+  retention?: RetentionOptions;
 }
 
 /**
- * Elects one process per fire across a fleet through Redis: `shouldRun(key, ttlMs)` runs one Lua script that sets
- * `<prefix><key>` to the claim's value with a lease of `ttlMs` unless the key exists, and wins iff it set it, or
- * the key already holds this very claim's value. The value names the claimant and is unique to the claim
- * (`host:pid:random:n`): a command resent after a lost reply finds its own value and still wins, while a second
- * claim of the same fire by the same coordinator loses.
+ * Elects one process per fire across a fleet through Redis, and keeps a record of every fire it elects (DESIGN §8):
+ * a `FireBackend`. `claim()` claims a batch of fires with one Lua script call, which for each fire marks the task's
+ * lapsed records lost, wins iff the fire has no record yet (or its record carries this claim's id: a resend after a
+ * lost reply), and then writes the record with the task's next fencing token and prunes old records. Leases are
+ * timed by the Redis server's clock (`TIME`), so hosts whose clocks differ agree on them.
  *
- * A fire's claim is never deleted on completion (hence no `onComplete`); it expires with its lease. A replica that
- * reaches the same fire later (clock skew, a GC pause, event-loop lag) must still find it: node-cron's published
- * Redis coordinator deletes the key when the run ends, so a late replica claims the fire again and runs it twice.
- * Keep the lease (`distributedLease`) longer than the worst lateness between replicas.
+ * `shouldRun(key, ttlMs)`, the plain `RunCoordinator` call, claims the fire of a fleetcron key (`${name}:${ISO}`) as
+ * `holder`, with `${token}:${n}` as its claim id. Any other key is claimed for its lease only: one script sets
+ * `<prefix><key>` to `${token}:${n}` with a lease of `ttlMs` unless the key exists, and wins iff it set it, or the key
+ * already holds this very claim's value.
+ *
+ * A fire's claim is never deleted on completion (hence no `onComplete`): a record stays until retention drops it, a
+ * lease-only key expires with its lease. A replica that reaches the same fire later (clock skew, a GC pause,
+ * event-loop lag) must still find it: node-cron's published Redis coordinator deletes the key when the run ends, so a
+ * late replica claims the fire again and runs it twice. Keep the lease (`distributedLease`) of lease-only keys longer
+ * than the worst lateness between replicas.
  *
  * Redis errors (connection refused, NOAUTH, ...) reject; the scheduler skips the fire as `coordinator-error`.
  * By default both clients queue commands while disconnected and keep reconnecting, so `shouldRun` hangs until the
@@ -60,14 +83,17 @@ export interface RedisLockCoordinatorOptions {
  * - node-redis: `createClient({ disableOfflineQueue: true })`, connected before use, with an `error` listener
  *   (node-redis rethrows connection errors from its event emitter when none listens).
  */
-export class RedisLockCoordinator implements RunCoordinator {
-  /** Names this coordinator (`host:pid:random`); the value of its n-th claim is `${token}:${n}`. */
-  readonly token = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+export class RedisLockCoordinator implements FireBackend {
+  /** Holds the fires this coordinator claims through `shouldRun`; `incarnation` is drawn at construction. */
+  readonly holder: Holder = { host: hostname(), pid: process.pid, incarnation: randomBytes(4).toString('hex') };
+  /** Names this coordinator (`host:pid:incarnation`); the value (or claim id) of its n-th claim is `${token}:${n}`. */
+  readonly token = `${this.holder.host}:${this.holder.pid}:${this.holder.incarnation}`;
   private readonly redis: RedisCommands;
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly clockCheck: Required<ClockCheckOptions> | undefined;
   private readonly waitForReplicas: WaitForReplicasOptions | undefined;
+  private readonly retention: Required<RetentionOptions>;
   private clockCheckStarted = false;
   private claims = 0;
 
@@ -77,14 +103,42 @@ export class RedisLockCoordinator implements RunCoordinator {
     this.now = options.now ?? Date.now;
     this.clockCheck = resolveClockCheck(options.clockCheck);
     this.waitForReplicas = resolveWaitForReplicas(options.waitForReplicas);
+    this.retention = resolveRetention(options.retention);
   }
 
   async shouldRun(key: string, ttlMs: number): Promise<boolean> {
-    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-      throw new RangeError(`RedisLockCoordinator: ttlMs must be a positive integer (milliseconds), got ${String(ttlMs)}`);
+    checkPositiveInteger('ttlMs', ttlMs, 'milliseconds');
+    const value = `${this.token}:${++this.claims}`;
+    const slot = slotOfKey(key);
+    if (slot === undefined) {
+      this.startClockCheckOnce();
+      return claim(this.redis, this.prefix + key, value, ttlMs, this.waitForReplicas);
     }
-    if (this.clockCheck && !this.clockCheckStarted) this.startClockCheck(this.clockCheck);
-    return claim(this.redis, this.prefix + key, `${this.token}:${++this.claims}`, ttlMs, this.waitForReplicas);
+    const [answer] = await this.claim([{ task: nameOfKey(key), slot, leaseMs: ttlMs, holder: this.holder, claimId: value }]);
+    return answer!.won;
+  }
+
+  async claim(requests: readonly ClaimRequest[]): Promise<ClaimAnswer[]> {
+    for (const { slot, leaseMs } of requests) {
+      checkPositiveInteger('leaseMs', leaseMs, 'milliseconds');
+      if (!Number.isSafeInteger(slot)) throw new RangeError(`RedisLockCoordinator: slot must be an integer (epoch milliseconds), got ${String(slot)}`);
+    }
+    if (requests.length === 0) return [];
+    this.startClockCheckOnce();
+    return claimFires(this.redis, this.prefix, requests, this.retention, this.waitForReplicas);
+  }
+
+  async renew(task: string, slot: number, fencingToken: number, leaseMs: number): Promise<boolean> {
+    checkPositiveInteger('leaseMs', leaseMs, 'milliseconds');
+    return renewFire(this.redis, this.prefix, task, slot, fencingToken, leaseMs);
+  }
+
+  async end(task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean> {
+    return endFire(this.redis, this.prefix, task, slot, fencingToken, outcome);
+  }
+
+  async history(task: string, { limit = DEFAULT_HISTORY_LIMIT }: HistoryOptions = {}): Promise<FireRecord[]> {
+    return readHistory(this.redis, this.prefix, task, limit);
   }
 
   /**
@@ -100,7 +154,9 @@ export class RedisLockCoordinator implements RunCoordinator {
 
   // Runs beside the claim rather than before it, so a claim stays one round trip. A failed check (Redis down, which
   // the claim reports anyway) is retried on the next use.
-  private startClockCheck({ thresholdMs, logger }: Required<ClockCheckOptions>): void {
+  private startClockCheckOnce(): void {
+    if (!this.clockCheck || this.clockCheckStarted) return;
+    const { thresholdMs, logger } = this.clockCheck;
     this.clockCheckStarted = true;
     this.checkClock().then(
       (offsetMs) => {
@@ -127,4 +183,17 @@ function resolveClockCheck(option: boolean | ClockCheckOptions | undefined): Req
     throw new RangeError(`RedisLockCoordinator: clockCheck.thresholdMs must be a non-negative number, got ${String(thresholdMs)}`);
   }
   return { thresholdMs, logger };
+}
+
+function resolveRetention(option: RetentionOptions | undefined): Required<RetentionOptions> {
+  const { perTask = DEFAULT_RETENTION.perTask, maxAgeMs = DEFAULT_RETENTION.maxAgeMs } = option ?? {};
+  checkPositiveInteger('retention.perTask', perTask, 'records');
+  checkPositiveInteger('retention.maxAgeMs', maxAgeMs, 'milliseconds');
+  return { perTask, maxAgeMs };
+}
+
+function checkPositiveInteger(name: string, value: number, unit: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`RedisLockCoordinator: ${name} must be a positive integer (${unit}), got ${String(value)}`);
+  }
 }

@@ -106,7 +106,7 @@ describe('protocol hardening on the node:cluster channel', () => {
 describe.skipIf(!redisUp)('two hosts, each a primary with 3 workers, with Redis upstream', () => {
   it('runs each fire exactly once across both hosts, and Redis sees one claim attempt per fire per host', async () => {
     const redis = await startRedisServer();
-    const monitor = await monitorCommands(redis.port);
+    const monitor = await monitorCommands(redis.port, { fromScripts: false });
     try {
       const env = { WORKERS: '3', REDIS_URL: redis.url, REDIS_PREFIX: 'two-hosts:' };
       const hosts = [host({ ...env, HOST_NAME: 'a' }), host({ ...env, HOST_NAME: 'b' })];
@@ -115,14 +115,21 @@ describe.skipIf(!redisUp)('two hosts, each a primary with 3 workers, with Redis 
       await hosts[0]!.until(() => both().length >= 11, 30_000, '11 fires decided on both hosts');
       const slots = both().slice(0, -1);
       const reports = hosts.flatMap((h) => h.reports);
-      // A claim is one call of the claim script (EVALSHA sha 1 key value ttl, or EVAL after a NOSCRIPT, with the same
-      // value): one distinct claim value per host and fire. What the script runs inside is not counted.
-      const claimValues = (slot: string) =>
-        new Set(monitor.commands.filter((c) => ['EVALSHA', 'EVAL'].includes(c[0]?.toUpperCase() ?? '') && c[3] === `two-hosts:cluster-tick:${slot}`).map((c) => c[4]));
+      // A claim is one call of the records script (EVALSHA sha numkeys keys... perTask maxAgeMs, then 7 arguments per
+      // fire ending with its claim id; or EVAL after a NOSCRIPT, with the same claim id): one distinct claim id per
+      // host and fire.
+      const claimIds = (slot: string) =>
+        new Set(
+          monitor.commands.flatMap(([name, , keyCount, ...rest]) => {
+            if (!['EVALSHA', 'EVAL'].includes(name?.toUpperCase() ?? '') || rest[0] !== 'two-hosts:{cluster-tick}:token') return [];
+            const fires = rest.slice(Number(keyCount) + 2);
+            return Array.from({ length: fires.length / 7 }, (_, i) => fires.slice(i * 7, i * 7 + 7)).filter((fire) => Number(fire[1]) === Date.parse(slot)).map((fire) => fire[6]);
+          }),
+        );
       for (const slot of slots) {
         expect(reports.filter((r) => r.type === 'run' && r.slot === slot), slot).toHaveLength(1);
         // Six workers asked; each host's authority went to Redis once.
-        expect(claimValues(slot).size, slot).toBe(2);
+        expect(claimIds(slot).size, slot).toBe(2);
       }
     } finally {
       monitor.stop();

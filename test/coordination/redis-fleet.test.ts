@@ -1,17 +1,22 @@
 // Whole replicas — separate OS processes, each with its own Redis client — scheduling the same distributed task.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, type Report } from '../support/processes.js';
-import { requireRedis, SHARED_REDIS_URL, startRedisServer, uniqueTestPrefix, type RedisServer } from '../support/redis-server.js';
+import { deleteKeysUnder, requireRedis, SHARED_REDIS_URL, startRedisServer, uniqueTestPrefix, type RedisServer } from '../support/redis-server.js';
 
 const redisUp = await requireRedis();
 const replicas: Fixture[] = [];
+const prefixes = new Set<string>();
 afterEach(async () => {
   await Promise.all(replicas.splice(0).map((r) => r.stop()));
+  // Fire records stay until retention drops them.
+  for (const prefix of prefixes) await deleteKeysUnder(prefix);
+  prefixes.clear();
 });
 
 /** Starts `count` replicas of one app: they share a key prefix (one unique to the call unless `env` names one). */
 function start(count: number, env: NodeJS.ProcessEnv): Fixture[] {
   const app = { PREFIX: uniqueTestPrefix(), ...env };
+  prefixes.add(app.PREFIX!);
   const started = Array.from({ length: count }, () => new Fixture('redis-replica.ts', app));
   replicas.push(...started);
   return started;

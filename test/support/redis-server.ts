@@ -5,6 +5,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -42,6 +43,26 @@ export async function requireRedis(): Promise<boolean> {
 /** A key prefix no other test file or run shares, so tests can use the shared server concurrently. */
 export function uniqueTestPrefix(): string {
   return `fleetcron-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key of the shared Redis (or the one at `url`) that starts with `prefix`; resolves with how many. */
+export async function deleteKeysUnder(prefix: string, url = SHARED_REDIS_URL): Promise<number> {
+  const client = new Redis(url, { lazyConnect: true });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await client.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Starts a private, non-persistent `redis-server` on a free loopback port and waits until it serves. */
@@ -163,8 +184,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Watches every command a server receives (Redis MONITOR), for tests that count what Redis really sees. */
-export async function monitorCommands(port: number): Promise<{ commands: string[][]; stop(): void }> {
+/**
+ * Watches every command a server receives (Redis MONITOR), for tests that count what Redis really sees: what clients
+ * sent and, unless `fromScripts` is false, what Lua scripts ran inside Redis.
+ */
+export async function monitorCommands(port: number, { fromScripts = true } = {}): Promise<{ commands: string[][]; stop(): void }> {
   const socket = createConnection({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const commands: string[][] = [];
@@ -173,8 +197,9 @@ export async function monitorCommands(port: number): Promise<{ commands: string[
     pending += data.toString();
     const lines = pending.split('\r\n');
     pending = lines.pop() ?? '';
-    // "+1700000000.123456 [0 127.0.0.1:5555] \"SET\" \"key\" ..."
+    // "+1700000000.123456 [0 127.0.0.1:5555] \"SET\" \"key\" ...", or "[0 lua]" for a script's own commands
     for (const line of lines) {
+      if (!fromScripts && /^\+\S+ \[\d+ lua\]/.test(line)) continue;
       const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
       if (args.length > 0) commands.push(args);
     }

@@ -3,6 +3,8 @@ import { inspect } from 'node:util';
 /** The part of an ioredis (v4+) `Redis` or `Cluster` the coordinator uses. */
 export interface IoRedisClientLike {
   readonly status: string;
+  /** True on a `Cluster`. */
+  readonly isCluster?: boolean;
   pipeline(commands: Array<Array<string | number>>): { exec(): Promise<Array<[Error | null, unknown]> | null> };
   time(): Promise<unknown>;
 }
@@ -22,6 +24,8 @@ export interface NodeRedisClientLike {
   multi(routing?: string): NodeRedisPipelineLike;
   /** Missing on node-redis v4 clusters, which then cannot check the clock. */
   time?(): Promise<unknown>;
+  /** Only a cluster has it. */
+  readonly masters?: unknown;
 }
 
 export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike;
@@ -33,6 +37,8 @@ export type PipelineCommand =
 
 /** What the coordinator sends, whichever client carries it. */
 export interface RedisCommands {
+  /** A Redis Cluster client: the keys of one pipeline must then share a hash slot. */
+  readonly cluster: boolean;
   /**
    * Sends `commands` back to back on the one connection that serves `key` (a `WAIT` counts the writes of its own
    * connection only). Resolves with their replies; rejects with the first error Redis answered, or when they could
@@ -47,6 +53,7 @@ export interface RedisCommands {
 export function redisCommands(client: unknown): RedisCommands {
   if (isIoRedis(client)) {
     return {
+      cluster: client.isCluster === true,
       pipeline: async (_key, commands) => {
         // ioredis routes a Cluster pipeline by the keys in it: the script's.
         const replies = await client.pipeline(commands.map(ioRedisArgs)).exec();
@@ -60,6 +67,7 @@ export function redisCommands(client: unknown): RedisCommands {
   }
   if (isNodeRedis(client)) {
     return {
+      cluster: 'masters' in client,
       pipeline: async (key, commands) => asArray(await commands.reduce(queueNodeRedis, client.multi(key)).execAsPipeline()),
       timeMs: async () => {
         if (!client.time) {

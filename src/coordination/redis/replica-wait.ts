@@ -1,3 +1,5 @@
+import type { PipelineCommand } from './client.js';
+
 /** How many replicas must acknowledge a claim, and how long to wait for them. */
 export interface WaitForReplicasOptions {
   /** Replicas that must have the claim before it counts; a positive integer. */
@@ -28,4 +30,19 @@ export function resolveWaitForReplicas(option: WaitForReplicasOptions | undefine
 
 function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/** The WAIT to pipeline behind a claim, if any. */
+export function waitCommands(replicas: WaitForReplicasOptions | undefined): PipelineCommand[] {
+  return replicas ? [{ name: 'WAIT', replicas: replicas.count, timeoutMs: replicas.timeoutMs }] : [];
+}
+
+/** Rejects a won claim (of `what`) that fewer replicas acknowledged than required: a failover could lose it. */
+export function checkReplicas(replicas: WaitForReplicasOptions | undefined, acknowledged: unknown, what: string): void {
+  if (!replicas || Number(acknowledged) >= replicas.count) return;
+  throw new Error(
+    `RedisLockCoordinator: the claim of ${what} was acknowledged by ${String(acknowledged)} of the ${replicas.count} ` +
+      `replicas required (waitForReplicas.count) within ${replicas.timeoutMs} ms; not running the fire, since a ` +
+      'failover now could lose the claim and elect the fire again',
+  );
 }

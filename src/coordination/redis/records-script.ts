@@ -1,0 +1,127 @@
+import type { ClaimAnswer, ClaimRequest } from '../records/backend.js';
+import type { FireOutcome, FireRecord, FireState, Holder, RetentionOptions } from '../records/fire-record.js';
+import type { RedisCommands } from './client.js';
+import { CLAIM, END, HISTORY, RENEW, TASK_KEYS } from './records-lua.js';
+import { checkReplicas, waitCommands, type WaitForReplicasOptions } from './replica-wait.js';
+
+/** A record as the scripts store it. */
+interface StoredRecord {
+  slot: number;
+  state: FireState;
+  holder: Holder;
+  fencingToken: number;
+  claimedAt: number;
+  leaseUntil: number;
+  claimId: string;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  error?: { name: string; message: string };
+}
+
+type TaskKey = (typeof TASK_KEYS)[number];
+
+function taskKeys(prefix: string, task: string): Record<TaskKey, string> {
+  const base = `${prefix}{${task}}:`;
+  return Object.fromEntries(TASK_KEYS.map((name) => [name, base + name])) as Record<TaskKey, string>;
+}
+
+/**
+ * Claims `requests` with one script call; on a Redis Cluster client, one call per task of the batch (a script's keys
+ * must share a slot), sent at once. Answers in the order asked. With `replicas`, each call is followed by its WAIT,
+ * and when a call won a fire that fewer replicas acknowledged, the whole claim rejects.
+ */
+export async function claimFires(
+  redis: RedisCommands,
+  prefix: string,
+  requests: readonly ClaimRequest[],
+  retention: Required<RetentionOptions>,
+  replicas: WaitForReplicasOptions | undefined,
+): Promise<ClaimAnswer[]> {
+  const groups = new Map<string, number[]>();
+  requests.forEach((request, index) => {
+    const key = redis.cluster ? request.task : '';
+    const group = groups.get(key);
+    if (group) group.push(index);
+    else groups.set(key, [index]);
+  });
+  const answers: ClaimAnswer[] = [];
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const batch = group.map((index) => requests[index]!);
+      const replies = await claimBatch(redis, prefix, batch, retention, replicas);
+      group.forEach((index, i) => (answers[index] = replies[i]!));
+    }),
+  );
+  return answers;
+}
+
+async function claimBatch(
+  redis: RedisCommands,
+  prefix: string,
+  batch: readonly ClaimRequest[],
+  { perTask, maxAgeMs }: Required<RetentionOptions>,
+  replicas: WaitForReplicasOptions | undefined,
+): Promise<ClaimAnswer[]> {
+  const numbers = new Map<string, number>();
+  const keys: string[] = [];
+  const args = [String(perTask), String(maxAgeMs)];
+  for (const { task, slot, leaseMs, holder, claimId } of batch) {
+    let number = numbers.get(task);
+    if (number === undefined) {
+      numbers.set(task, (number = numbers.size + 1));
+      const ofTask = taskKeys(prefix, task);
+      keys.push(...TASK_KEYS.map((name) => ofTask[name]));
+    }
+    args.push(String(number), String(slot), String(leaseMs), holder.host, String(holder.pid), holder.incarnation, claimId);
+  }
+  const [reply, acknowledged] = await CLAIM.run(redis, keys, args, waitCommands(replicas));
+  const answers = asArray(reply).map((answer, i) => parseAnswer(batch[i]!.task, answer));
+  const won = batch.filter((_, i) => answers[i]!.won);
+  if (won.length > 0) {
+    const more = won.length > 1 ? ` (and ${won.length - 1} more fires of its batch)` : '';
+    checkReplicas(replicas, acknowledged, `${won[0]!.task}:${new Date(won[0]!.slot).toISOString()}${more}`);
+  }
+  return answers;
+}
+
+export async function renewFire(redis: RedisCommands, prefix: string, task: string, slot: number, fencingToken: number, leaseMs: number): Promise<boolean> {
+  const { records, running } = taskKeys(prefix, task);
+  const [reply] = await RENEW.run(redis, [records, running], [String(slot), String(fencingToken), String(leaseMs)]);
+  return Number(reply) === 1;
+}
+
+export async function endFire(redis: RedisCommands, prefix: string, task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean> {
+  const { records, running } = taskKeys(prefix, task);
+  const details =
+    outcome.state === 'lost'
+      ? [outcome.cause]
+      : [String(outcome.startedAt), ...(outcome.state === 'failed' ? [outcome.error.name, outcome.error.message] : [])];
+  const [reply] = await END.run(redis, [records, running], [String(slot), String(fencingToken), outcome.state, String(outcome.endedAt), ...details]);
+  return Number(reply) === 1;
+}
+
+/** The task's latest `limit` records (`Infinity`: all it keeps), newest slot first. */
+export async function readHistory(redis: RedisCommands, prefix: string, task: string, limit: number): Promise<FireRecord[]> {
+  if (!(limit >= 1)) return [];
+  const { records, slots } = taskKeys(prefix, task);
+  const [reply] = await HISTORY.run(redis, [records, slots], [String(Number.isFinite(limit) ? Math.floor(limit) - 1 : -1)]);
+  return asArray(reply).map((raw) => parseRecord(task, raw));
+}
+
+function parseAnswer(task: string, reply: unknown): ClaimAnswer {
+  const [won, tokenOrHolding, ...lapsed] = asArray(reply);
+  const lost = lapsed.map((raw) => parseRecord(task, raw));
+  if (Number(won) === 1) return { won: true, fencingToken: Number(tokenOrHolding), lost };
+  return { won: false, holder: parseRecord(task, tokenOrHolding).holder, lost };
+}
+
+function parseRecord(task: string, raw: unknown): FireRecord {
+  const { claimId: _claimId, ...record } = JSON.parse(String(raw)) as StoredRecord;
+  return { task, ...record };
+}
+
+function asArray(reply: unknown): unknown[] {
+  if (Array.isArray(reply)) return reply;
+  throw new TypeError(`RedisLockCoordinator: unexpected reply from a records script: ${String(reply)}`);
+}
