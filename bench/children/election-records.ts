@@ -85,9 +85,10 @@ const fires = (client: string, { coordinator }: Client, count: number): ClaimReq
 const claim = async ({ coordinator }: Client, requests: ClaimRequest[]) => {
   const answers = await coordinator.claim(requests);
   return async () => {
-    for (const [i, answer] of answers.entries()) {
-      if (answer.won) await coordinator.end(requests[i]!.task, requests[i]!.slot, answer.fencingToken, { state: 'succeeded', startedAt: 0, endedAt: 1 });
-    }
+    const ends = answers.flatMap((answer, i) =>
+      answer.won ? [{ task: requests[i]!.task, slot: requests[i]!.slot, fencingToken: answer.fencingToken, outcome: { state: 'succeeded', startedAt: 0, endedAt: 1 } as const }] : [],
+    );
+    if (ends.length > 0) await coordinator.end(ends);
   };
 };
 

@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import type { Logger } from '../types.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend } from './records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd } from './records/backend.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   DEFAULT_RETENTION,
-  type FireOutcome,
   type FireRecord,
   type HistoryOptions,
   type Holder,
@@ -14,7 +13,7 @@ import {
 } from './records/fire-record.js';
 import { claim } from './redis/claim.js';
 import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
-import { claimFires, endFire, readHistory, renewFire } from './redis/records-script.js';
+import { claimFires, endFires, readHistory, renewFire } from './redis/records-script.js';
 import { resolveWaitForReplicas, type WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export type { IoRedisClientLike, NodeRedisClientLike, NodeRedisPipelineLike, RedisClientLike } from './redis/client.js';
@@ -133,8 +132,8 @@ export class RedisLockCoordinator implements FireBackend {
     return renewFire(this.redis, this.prefix, task, slot, fencingToken, leaseMs);
   }
 
-  async end(task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean> {
-    return endFire(this.redis, this.prefix, task, slot, fencingToken, outcome);
+  async end(ends: readonly FireEnd[]): Promise<boolean[]> {
+    return ends.length === 0 ? [] : endFires(this.redis, this.prefix, ends);
   }
 
   async history(task: string, { limit = DEFAULT_HISTORY_LIMIT }: HistoryOptions = {}): Promise<FireRecord[]> {

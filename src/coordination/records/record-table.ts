@@ -86,6 +86,7 @@ export class RecordTable {
     record.state = outcome.state;
     record.endedAt = outcome.endedAt;
     record.leaseUntil = Math.min(record.leaseUntil, now);
+    delete record.error;
     if (outcome.state === 'lost') {
       record.error = { name: 'LostFire', message: outcome.cause };
     } else {

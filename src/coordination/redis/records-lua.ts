@@ -118,26 +118,36 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
 redis.call('ZADD', KEYS[2], int(record.leaseUntil), ARGV[1])
 return 1`);
 
-// KEYS: records, running. ARGV: slot, fencing token, state, endedAt, then startedAt (and for 'failed' the error's
-// name and message), or for 'lost' the cause.
+// KEYS: the TASK_KEYS of each task of the batch. ARGV: 8 per end: the task's number in KEYS (1-based), slot,
+// fencing token, state, endedAt, then startedAt, the error's name and message ('failed'), or the cause ('lost').
+// Answers 1 or 0 per end: written, or not that token's record.
 export const END = new LuaScript(`${PRELUDE}
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return 0 end
-local record = cjson.decode(raw)
-if record.fencingToken ~= tonumber(ARGV[2]) then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-record.state = ARGV[3]
-record.endedAt = tonumber(ARGV[4])
-record.leaseUntil = math.min(record.leaseUntil, now)
-if record.state == 'lost' then
-  record.error = { name = 'LostFire', message = ARGV[5] }
-else
-  record.startedAt = tonumber(ARGV[5])
-  record.durationMs = record.endedAt - record.startedAt
-  if record.state == 'failed' then record.error = { name = ARGV[6], message = ARGV[7] } end
+local answers = {}
+for i = 1, #ARGV, 8 do
+  local base = (tonumber(ARGV[i]) - 1) * ${TASK_KEYS.length}
+  local records, running, slot = KEYS[base + ${TASK_KEYS.indexOf('records') + 1}], KEYS[base + ${TASK_KEYS.indexOf('running') + 1}], ARGV[i + 1]
+  local raw = redis.call('HGET', records, slot)
+  local record = raw and cjson.decode(raw)
+  if record and record.fencingToken == tonumber(ARGV[i + 2]) then
+    redis.call('ZREM', running, slot)
+    record.state = ARGV[i + 3]
+    record.endedAt = tonumber(ARGV[i + 4])
+    record.leaseUntil = math.min(record.leaseUntil, now)
+    record.error = nil
+    if record.state == 'lost' then
+      record.error = { name = 'LostFire', message = ARGV[i + 5] }
+    else
+      record.startedAt = tonumber(ARGV[i + 5])
+      record.durationMs = record.endedAt - record.startedAt
+      if record.state == 'failed' then record.error = { name = ARGV[i + 6], message = ARGV[i + 7] } end
+    end
+    redis.call('HSET', records, slot, cjson.encode(record))
+    answers[#answers + 1] = 1
+  else
+    answers[#answers + 1] = 0
+  end
 end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
-return 1`);
+return answers`);
 
 // KEYS: records, slots. ARGV: the rank of the last record to read, newest first (-1: all).
 export const HISTORY = new LuaScript(`local found = {}

@@ -1,4 +1,4 @@
-import type { ClaimAnswer, ClaimRequest } from '../records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireEnd } from '../records/backend.js';
 import type { FireOutcome, FireRecord, FireState, Holder, RetentionOptions } from '../records/fire-record.js';
 import type { RedisCommands } from './client.js';
 import { CLAIM, END, HISTORY, RENEW, TASK_KEYS } from './records-lua.js';
@@ -38,18 +38,25 @@ export async function claimFires(
   retention: Required<RetentionOptions>,
   replicas: WaitForReplicasOptions | undefined,
 ): Promise<ClaimAnswer[]> {
+  return inTaskGroups(redis, requests, (batch) => claimBatch(redis, prefix, batch, retention, replicas));
+}
+
+/**
+ * Runs `call` on the whole batch, or on a Redis Cluster client once per task of it (a script's keys must share a
+ * slot), all at once; answers in the order of `items`.
+ */
+async function inTaskGroups<T extends { task: string }, A>(redis: RedisCommands, items: readonly T[], call: (batch: T[]) => Promise<A[]>): Promise<A[]> {
   const groups = new Map<string, number[]>();
-  requests.forEach((request, index) => {
-    const key = redis.cluster ? request.task : '';
+  items.forEach((item, index) => {
+    const key = redis.cluster ? item.task : '';
     const group = groups.get(key);
     if (group) group.push(index);
     else groups.set(key, [index]);
   });
-  const answers: ClaimAnswer[] = [];
+  const answers: A[] = [];
   await Promise.all(
     [...groups.values()].map(async (group) => {
-      const batch = group.map((index) => requests[index]!);
-      const replies = await claimBatch(redis, prefix, batch, retention, replicas);
+      const replies = await call(group.map((index) => items[index]!));
       group.forEach((index, i) => (answers[index] = replies[i]!));
     }),
   );
@@ -91,14 +98,28 @@ export async function renewFire(redis: RedisCommands, prefix: string, task: stri
   return Number(reply) === 1;
 }
 
-export async function endFire(redis: RedisCommands, prefix: string, task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean> {
-  const { records, running } = taskKeys(prefix, task);
-  const details =
-    outcome.state === 'lost'
-      ? [outcome.cause]
-      : [String(outcome.startedAt), ...(outcome.state === 'failed' ? [outcome.error.name, outcome.error.message] : [])];
-  const [reply] = await END.run(redis, [records, running], [String(slot), String(fencingToken), outcome.state, String(outcome.endedAt), ...details]);
-  return Number(reply) === 1;
+/** Writes how each fire ended: one script call, or on a Redis Cluster client one per task, sent at once. */
+export async function endFires(redis: RedisCommands, prefix: string, ends: readonly FireEnd[]): Promise<boolean[]> {
+  return inTaskGroups(redis, ends, async (batch) => {
+    const numbers = new Map<string, number>();
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const { task, slot, fencingToken, outcome } of batch) {
+      let number = numbers.get(task);
+      if (number === undefined) {
+        numbers.set(task, (number = numbers.size + 1));
+        const ofTask = taskKeys(prefix, task);
+        keys.push(...TASK_KEYS.map((name) => ofTask[name]));
+      }
+      const details =
+        outcome.state === 'lost'
+          ? [outcome.cause, '', '']
+          : [String(outcome.startedAt), ...(outcome.state === 'failed' ? [outcome.error.name, outcome.error.message] : ['', ''])];
+      args.push(String(number), String(slot), String(fencingToken), outcome.state, String(outcome.endedAt), ...details);
+    }
+    const [reply] = await END.run(redis, keys, args);
+    return asArray(reply).map((written) => Number(written) === 1);
+  });
 }
 
 /** The task's latest `limit` records (`Infinity`: all it keeps), newest slot first. */

@@ -144,6 +144,12 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       const [again] = await a.claim([ask(t, SLOT + 3000, 'a')]);
       expect(again!.lost).toEqual([]);
       expect((await a.history(t)).find((r) => r.slot === SLOT)!.state).toBe('lost');
+      // Its holder was only slow: its end, arriving late, still tells how the run went, and the lost mark goes.
+      const token = (won as { fencingToken: number }).fencingToken;
+      expect(await endOne(a, t, SLOT, token, { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 400 })).toBe(true);
+      const record = (await b.history(t)).find((r) => r.slot === SLOT)!;
+      expect(record).toMatchObject({ state: 'succeeded', durationMs: 400 });
+      expect(record.error).toBeUndefined();
     });
 
     it('two hosts racing for the same fires: exactly one winner each', async () => {

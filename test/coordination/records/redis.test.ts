@@ -244,7 +244,7 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
         expect((await coordinator.claim(batch)).map((answer) => answer.won)).toEqual(batch.map(() => true));
         expect(await coordinator.renew(t1, SLOT, tokenOf(first), 30_000)).toBe(true);
         expect(await coordinator.renew(t1, SLOT, tokenOf(first), 30_000)).toBe(true);
-        expect(await coordinator.end(t1, SLOT, tokenOf(first), { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 })).toBe(true);
+        expect(await coordinator.end([{ task: t1, slot: SLOT, fencingToken: tokenOf(first), outcome: { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 } }])).toEqual([true]);
         expect(await coordinator.history(t2, { limit: 100 })).toHaveLength(50);
         await admin.script('FLUSH');
         expect((await coordinator.claim([ask(t1, SLOT - 1000, 'a')]))[0]!.won).toBe(true);
