@@ -3,7 +3,7 @@ import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import { claimAll } from './postgres/claim.js';
 import { assertPool, type PgPoolLike } from './postgres/pool.js';
 import { createSchema, postgresNames, type PostgresNames, type PostgresSchemaOptions } from './postgres/schema.js';
-import { end, history, lease, renew } from './postgres/statements.js';
+import { end, history, lease, renew, statementsFor, type Statements } from './postgres/statements.js';
 import type { ClaimAnswer, ClaimRequest, FireBackend } from './records/backend.js';
 import { DEFAULT_RETENTION, type FireOutcome, type FireRecord, type Holder, type HistoryOptions, type RetentionOptions } from './records/fire-record.js';
 
@@ -47,6 +47,7 @@ export class PostgresRunCoordinator implements FireBackend {
   readonly holder: Holder = { host: hostName(), pid: process.pid, incarnation: randomUUID() };
   private readonly pool: PgPoolLike;
   private readonly names: PostgresNames;
+  private readonly sql: Statements;
   private readonly retention: Required<RetentionOptions>;
   private schema: Promise<void> | undefined;
 
@@ -54,6 +55,7 @@ export class PostgresRunCoordinator implements FireBackend {
     assertPool(pool);
     this.pool = pool;
     this.names = postgresNames(options);
+    this.sql = statementsFor(this.names);
     this.retention = resolveRetention(options.retention);
     if (options.createSchema === false) this.schema = Promise.resolve();
   }
@@ -76,29 +78,29 @@ export class PostgresRunCoordinator implements FireBackend {
     }
     const slot = slotOfKey(key);
     await this.ensureSchema();
-    if (slot === undefined) return lease(this.pool, this.names, key, ttlMs);
-    const [answer] = await claimAll(this.pool, this.names, [{ task: nameOfKey(key), slot, leaseMs: ttlMs, holder: this.holder, claimId: randomUUID() }], this.retention);
+    if (slot === undefined) return lease(this.pool, this.sql, key, ttlMs);
+    const [answer] = await claimAll(this.pool, this.sql, [{ task: nameOfKey(key), slot, leaseMs: ttlMs, holder: this.holder, claimId: randomUUID() }], this.retention);
     return answer!.won;
   }
 
   async claim(requests: readonly ClaimRequest[]): Promise<ClaimAnswer[]> {
     await this.ensureSchema();
-    return claimAll(this.pool, this.names, requests, this.retention);
+    return claimAll(this.pool, this.sql, requests, this.retention);
   }
 
   async renew(task: string, slot: number, fencingToken: number, leaseMs: number): Promise<boolean> {
     await this.ensureSchema();
-    return renew(this.pool, this.names, task, slot, fencingToken, leaseMs);
+    return renew(this.pool, this.sql, task, slot, fencingToken, leaseMs);
   }
 
   async end(task: string, slot: number, fencingToken: number, outcome: FireOutcome): Promise<boolean> {
     await this.ensureSchema();
-    return end(this.pool, this.names, task, slot, fencingToken, outcome);
+    return end(this.pool, this.sql, task, slot, fencingToken, outcome);
   }
 
   async history(task: string, options?: HistoryOptions): Promise<FireRecord[]> {
     await this.ensureSchema();
-    return history(this.pool, this.names, task, options);
+    return history(this.pool, this.sql, task, options);
   }
 }
 

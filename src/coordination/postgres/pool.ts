@@ -12,9 +12,16 @@ export interface PgPoolClientLike {
   release(error?: Error | boolean): void;
 }
 
+/** A query as node-postgres takes it (`pg.QueryConfig`); with a `name`, a prepared statement. */
+export interface PgQuery {
+  name?: string;
+  text: string;
+  values?: unknown[];
+}
+
 /** The part of a `pg.Pool` (node-postgres 8) the coordinator uses: typed by shape, so `pg` is needed only by the app. */
 export interface PgPoolLike {
-  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  query(query: PgQuery): Promise<PgResultLike>;
   connect(): Promise<PgPoolClientLike>;
 }
 

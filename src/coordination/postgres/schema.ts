@@ -68,10 +68,11 @@ export function postgresSchemaSql(options: PostgresSchemaOptions = {}): string {
 export function schemaSql(n: PostgresNames): string {
   // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
   const createSchema = n.schema === '"public"' ? '' : `CREATE SCHEMA IF NOT EXISTS ${n.schema};\n\n`;
-  return `${createSchema}-- Per task: its fencing counter, which outlives the task's records.
+  return `${createSchema}-- Per task: its fencing counter, which outlives the task's records, and how many records it has.
 CREATE TABLE IF NOT EXISTS ${n.tasks} (
   task text PRIMARY KEY,
-  last_token bigint NOT NULL DEFAULT 0
+  last_token bigint NOT NULL,
+  record_count integer NOT NULL
 );
 
 -- Per fire: the record its winning claim wrote, kept until retention drops it (never while its lease runs).
@@ -90,8 +91,7 @@ CREATE TABLE IF NOT EXISTS ${n.records} (
   ended_at timestamptz,
   error_name text,
   error_message text,
-  PRIMARY KEY (task, slot),
-  UNIQUE (task, fencing_token)
+  PRIMARY KEY (task, slot)
 );
 CREATE INDEX IF NOT EXISTS ${n.recordsRunning} ON ${n.records} (task, lease_until) WHERE state = 'running';
 
