@@ -7,7 +7,7 @@ import { end, history, lease, renew, statementsFor, type Statements } from './po
 import type { ClaimAnswer, ClaimRequest, FireBackend } from './records/backend.js';
 import { DEFAULT_RETENTION, type FireOutcome, type FireRecord, type Holder, type HistoryOptions, type RetentionOptions } from './records/fire-record.js';
 
-export type { PgPoolClientLike, PgPoolLike, PgResultLike } from './postgres/pool.js';
+export type { PgPoolClientLike, PgPoolLike, PgQuery, PgResultLike } from './postgres/pool.js';
 export { postgresSchemaSql, type PostgresSchemaOptions } from './postgres/schema.js';
 
 export interface PostgresRunCoordinatorOptions extends PostgresSchemaOptions {
@@ -32,8 +32,8 @@ export interface PostgresRunCoordinatorOptions extends PostgresSchemaOptions {
  * coordinator's holder (this host, pid and an incarnation drawn at construction); any other key gets a lease only.
  *
  * PostgreSQL errors reject; the scheduler skips the fire as `coordinator-error`. With node-postgres' defaults a
- * server that does not answer makes calls hang until the scheduler's `electionTimeout` (a connection attempt and a
- * query both wait forever), and an idle connection that breaks emits `error` on the pool, which crashes the process
+ * server that does not answer makes calls hang until the scheduler's `electionTimeout` (neither connecting nor a
+ * query has a time limit), and an idle connection that breaks emits `error` on the pool, which crashes the process
  * when nobody listens. To fail fast, give the coordinator a pool configured so:
  *   `new pg.Pool({ connectionTimeoutMillis: 2000, query_timeout: 2000, statement_timeout: 2000, keepAlive: true })`
  * and `pool.on('error', ...)`. `connectionTimeoutMillis` bounds connecting to a server that is down or unreachable;

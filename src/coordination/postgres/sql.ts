@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 export const NOW = `date_trunc('milliseconds', clock_timestamp())`;
 
 /** A timestamptz as epoch milliseconds (bigint). */
-export const ms = (timestamp: string): string => `(extract(epoch FROM ${timestamp}) * 1000)::bigint`;
+const ms = (timestamp: string): string => `(extract(epoch FROM ${timestamp}) * 1000)::bigint`;
 
 /** Epoch milliseconds (a number) as a timestamptz. */
 export const at = (epochMs: string): string => `(timestamptz 'epoch' + ${epochMs} * interval '1 millisecond')`;
