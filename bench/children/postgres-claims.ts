@@ -42,6 +42,7 @@ const schema = `fleetcron_bench_${runId.replace(/\W/g, '_')}`;
 const pool = new pg.Pool({ ...PG_CONFIG, max: 1 });
 const counter = await startPgRoundTripCounter(Number(PG_CONFIG.port));
 const counted = new pg.Pool({ ...PG_CONFIG, port: counter.port, max: 1 });
+let result: PgClaimsResult;
 try {
   const coordinator = new PostgresRunCoordinator(pool, { schema, retention: { perTask: PER_TASK } });
   await coordinator.ensureSchema();
@@ -91,7 +92,7 @@ try {
     "SELECT current_setting('server_version') AS version, current_setting('synchronous_commit') AS sync",
   );
   const { version, sync } = settings.rows[0]!;
-  finish({
+  result = {
     bare: summarize(times.bare),
     barePrepared: summarize(times.barePrepared),
     claim: summarize(times.claim),
@@ -101,9 +102,11 @@ try {
     tripsPerClaim,
     tripsPerBatch,
     server: `PostgreSQL ${version}, synchronous_commit ${sync}`,
-  } satisfies PgClaimsResult);
+  };
 } finally {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
   await Promise.all([pool.end(), counted.end()]);
   await counter.close();
 }
+// After the clean-up: finish() exits once the result is delivered.
+finish(result);
