@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     redis: 'src/redis.ts',
+    postgres: 'src/postgres.ts',
     pm2: 'src/pm2.ts',
     'pm2-arbiter': 'src/pm2-arbiter.ts',
     daemon: 'src/background/daemon.ts',
@@ -24,7 +25,7 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   shims: true,
-  external: ['pm2', 'ioredis', 'redis'],
+  external: ['pm2', 'ioredis', 'redis', 'pg'],
   // esbuild renames what it must keep apart in a bundle (a class that refers to itself: `class _CronSchedule`, two
   // functions of one name: `setRunCoordinator2`); keepNames gives each its own name back (`.name`).
   keepNames: true,

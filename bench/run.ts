@@ -1,6 +1,6 @@
 // `npm run bench [-- <section>... ] [--quick] [--runs=N]`: fleetcron and node-cron 4.6 side by side, every
-// measurement in a fresh child process. Sections: import, accuracy, scale (together: core), election, records, ipc, pm2, background;
-// all by default.
+// measurement in a fresh child process. Sections: import, accuracy, scale (together: core), election, postgres,
+// records, ipc, pm2, background; all by default.
 import { cpus } from 'node:os';
 import { backgroundSection } from './background.js';
 import { accuracySection } from './core-accuracy.js';
@@ -11,9 +11,12 @@ import { clusterIpcSection } from './cluster-ipc.js';
 import { installCleanup, stopAll } from './lib/cleanup.js';
 import type { BenchSettings, Section } from './lib/section.js';
 import { pm2Section } from './pm2.js';
+import { postgresSection } from './postgres.js';
 import { recordsSection } from './records.js';
 
-const SECTIONS: readonly Section[] = [importSection, accuracySection, scaleSection, electionSection, recordsSection, clusterIpcSection, pm2Section, backgroundSection];
+const SECTIONS: readonly Section[] = [
+  importSection, accuracySection, scaleSection, electionSection, postgresSection, recordsSection, clusterIpcSection, pm2Section, backgroundSection,
+];
 const GROUPS: Record<string, readonly string[]> = { core: ['accuracy', 'scale'], all: SECTIONS.map((s) => s.name) };
 
 const USAGE = `usage: npm run bench -- [${[...SECTIONS.map((s) => s.name), ...Object.keys(GROUPS)].join('|')}]... [--quick] [--runs=N]`;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 /** The public subpaths that can be imported; `fleetcron/pm2-arbiter` is a program (importing it runs the arbiter). */
-const MODULES = ['fleetcron', 'fleetcron/redis', 'fleetcron/pm2'];
+const MODULES = ['fleetcron', 'fleetcron/redis', 'fleetcron/postgres', 'fleetcron/pm2'];
 
 interface Run {
   code: number | null;
@@ -217,18 +217,28 @@ console.log(JSON.stringify({ onImport, afterInlineTask, afterDistributedTask: lo
 const CONSUMER = `
 import cron, { validate, type ScheduledTask } from 'fleetcron';
 import { RedisLockCoordinator } from 'fleetcron/redis';
+import { PostgresRunCoordinator, postgresSchemaSql, type FireRecord, type PgPoolLike } from 'fleetcron/postgres';
 import { servePm2 } from 'fleetcron/pm2';
 import * as arbiter from 'fleetcron/pm2-arbiter';
 
 export const task: ScheduledTask = cron.schedule('* * * * *', () => undefined);
 export const valid: boolean = validate('* * * * *');
 export const Coordinator = RedisLockCoordinator;
+// A pg.Pool by its shape: the declarations need no pg of the consumer's.
+declare const pool: PgPoolLike;
+export const postgres = new PostgresRunCoordinator(pool, { schema: 'app', retention: { perTask: 100 } });
+export const records: Promise<FireRecord[]> = postgres.history('nightly', { limit: 5 });
+export const ddl: string = postgresSchemaSql({ table: 'cron' });
 export const serve = servePm2;
 export const program = arbiter;
 // @ts-expect-error validate() returns a boolean
 export const notAString: string = validate('* * * * *');
 // @ts-expect-error a coordinator needs a client
 new RedisLockCoordinator();
+// @ts-expect-error a coordinator needs a pool
+new PostgresRunCoordinator();
+// @ts-expect-error history() resolves to records, not a number
+export const notRecords: Promise<number> = postgres.history('nightly');
 // @ts-expect-error servePm2 takes options, not a number
 servePm2(1);
 `;
@@ -372,6 +382,7 @@ describe('the packed tarball, installed into a fresh project', () => {
       for (const [key, kind] of Object.entries(esm)) if (key !== 'default' && kind.startsWith('function')) expect(kind, `${name}: ${key}`).toBe(`function ${key}`);
     }
     expect(out['fleetcron/redis']!.cjs.RedisLockCoordinator).toBe('function RedisLockCoordinator');
+    expect(out['fleetcron/postgres']!.cjs).toEqual({ PostgresRunCoordinator: 'function PostgresRunCoordinator', postgresSchemaSql: 'function postgresSchemaSql' });
     expect(out.fleetcron!.cjs.MemoryRunCoordinator).toBe('function MemoryRunCoordinator');
     // The program behind fleetcron/pm2-arbiter (and the bin), as each build resolves it.
     expect(out.arbiter!.esm).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.js$/);
@@ -466,7 +477,7 @@ describe('the packed tarball, installed into a fresh project', () => {
       expect(code).toBe(0);
       // Which declarations it took: CommonJS files the .d.cts ones, ES modules the .d.ts ones.
       const taken = stdout.split('\n').filter((line) => line.includes('/node_modules/fleetcron/'));
-      for (const subpath of ['index', 'redis', 'pm2', 'pm2-arbiter']) {
+      for (const subpath of ['index', 'redis', 'postgres', 'pm2', 'pm2-arbiter']) {
         if (project.files.some((f) => f.endsWith('.cts'))) expect(taken, subpath).toContainEqual(expect.stringMatching(new RegExp(`/dist/${subpath}\\.d\\.cts$`)));
         expect(taken, subpath).toContainEqual(expect.stringMatching(new RegExp(`/dist/${subpath}\\.d\\.ts$`)));
       }

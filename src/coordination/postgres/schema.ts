@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { claimFunctionSql } from './claim.js';
+import type { PgPoolLike } from './pool.js';
+
+export interface PostgresSchemaOptions {
+  /** The schema of the coordinator's tables and function; default `'public'`. Any other is created if missing. */
+  schema?: string;
+  /**
+   * The prefix of their names; default `'fleetcron'`: tables `fleetcron_records`, `fleetcron_tasks` and
+   * `fleetcron_leases`, function `fleetcron_claim`. Give each app sharing a database its own prefix or schema.
+   */
+  table?: string;
+}
+
+/** The coordinator's objects, each name quoted (and qualified, where SQL needs it). */
+export interface PostgresNames {
+  schema: string;
+  records: string;
+  tasks: string;
+  leases: string;
+  claim: string;
+  recordsRunning: string;
+  leasesExpiry: string;
+  /** The advisory lock the DDL is run under: one per schema and prefix. */
+  lockKey: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** PostgreSQL cuts longer names short (NAMEDATALEN - 1), which could make two names one. */
+const MAX_NAME_BYTES = 63;
+
+export function postgresNames({ schema = 'public', table = 'fleetcron' }: PostgresSchemaOptions = {}): PostgresNames {
+  const names = { records: `${table}_records`, tasks: `${table}_tasks`, leases: `${table}_leases`, claim: `${table}_claim` };
+  const indexes = { recordsRunning: `${table}_records_running`, leasesExpiry: `${table}_leases_expiry` };
+  check('schema', schema, [schema]);
+  check('table', table, [...Object.values(names), ...Object.values(indexes)]);
+  const qualify = (name: string) => `"${schema}"."${name}"`;
+  return {
+    schema: `"${schema}"`,
+    records: qualify(names.records),
+    tasks: qualify(names.tasks),
+    leases: qualify(names.leases),
+    claim: qualify(names.claim),
+    recordsRunning: `"${indexes.recordsRunning}"`,
+    leasesExpiry: `"${indexes.leasesExpiry}"`,
+    lockKey: createHash('sha256').update(`fleetcron:${schema}.${table}`).digest().readBigInt64BE().toString(),
+  };
+}
+
+function check(option: string, value: string, derived: string[]): void {
+  const longest = derived.reduce((a, b) => (b.length > a.length ? b : a));
+  if (typeof value === 'string' && IDENTIFIER.test(value) && longest.length <= MAX_NAME_BYTES) return;
+  throw new RangeError(
+    `PostgresRunCoordinator: ${option} must be a plain identifier (letters, digits, _; not starting with a digit) ` +
+      `whose derived names fit in ${MAX_NAME_BYTES} characters, got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * The SQL that creates the coordinator's tables and its claim function: idempotent, so it can run at every deploy.
+ * Run it yourself (a migration) and construct the coordinator with `createSchema: false` when the app's database
+ * user may not create tables.
+ */
+export function postgresSchemaSql(options: PostgresSchemaOptions = {}): string {
+  return schemaSql(postgresNames(options));
+}
+
+export function schemaSql(n: PostgresNames): string {
+  // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
+  const createSchema = n.schema === '"public"' ? '' : `CREATE SCHEMA IF NOT EXISTS ${n.schema};\n\n`;
+  return `${createSchema}-- Per task: its fencing counter, which outlives the task's records, and how many records it has.
+CREATE TABLE IF NOT EXISTS ${n.tasks} (
+  task text PRIMARY KEY,
+  last_token bigint NOT NULL,
+  record_count integer NOT NULL
+);
+
+-- Per fire: the record its winning claim wrote, kept until retention drops it (never while its lease runs).
+CREATE TABLE IF NOT EXISTS ${n.records} (
+  task text NOT NULL,
+  slot timestamptz NOT NULL,
+  state text NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'lost')),
+  host text NOT NULL,
+  pid integer NOT NULL,
+  incarnation text NOT NULL,
+  fencing_token bigint NOT NULL,
+  claim_id text NOT NULL,
+  claimed_at timestamptz NOT NULL,
+  lease_until timestamptz NOT NULL,
+  started_at timestamptz,
+  ended_at timestamptz,
+  error_name text,
+  error_message text,
+  PRIMARY KEY (task, slot)
+);
+CREATE INDEX IF NOT EXISTS ${n.recordsRunning} ON ${n.records} (task, lease_until) WHERE state = 'running';
+
+-- Leases of keys that name no fire (shouldRun with a key of your own).
+CREATE TABLE IF NOT EXISTS ${n.leases} (
+  key text PRIMARY KEY,
+  lease_until timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ${n.leasesExpiry} ON ${n.leases} (lease_until);
+
+${claimFunctionSql(n)}
+`;
+}
+
+/**
+ * Runs the schema's SQL in one transaction under an advisory lock, so that processes starting together create it
+ * once (concurrent CREATE TABLE IF NOT EXISTS, or CREATE OR REPLACE FUNCTION, of one name can fail).
+ */
+export async function createSchema(pool: PgPoolLike, names: PostgresNames): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [names.lockKey]);
+    await client.query(schemaSql(names));
+    await client.query('COMMIT');
+    client.release();
+  } catch (error) {
+    // The connection may be broken or left inside the transaction: the pool discards it rather than reuse it.
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}

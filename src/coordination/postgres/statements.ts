@@ -1,0 +1,64 @@
+import type { FireEnd } from '../records/backend.js';
+import { DEFAULT_HISTORY_LIMIT, type FireRecord, type HistoryOptions } from '../records/fire-record.js';
+import type { PgPoolLike } from './pool.js';
+import type { PostgresNames } from './schema.js';
+import { NOW, at, prepared, recordJson, type Prepared } from './sql.js';
+
+/** Every statement of a coordinator, one round trip and one transaction each. */
+export interface Statements {
+  claim: Prepared;
+  renew: Prepared;
+  end: Prepared;
+  history: Prepared;
+  lease: Prepared;
+}
+
+export function statementsFor(n: PostgresNames): Statements {
+  return {
+    claim: prepared(`SELECT ${n.claim}($1::jsonb, $2, $3) AS answers`),
+    renew: prepared(`UPDATE ${n.records} SET lease_until = ${NOW} + $4::bigint * interval '1 millisecond'
+      WHERE task = $1 AND slot = ${at('$2::bigint')} AND fencing_token = $3 AND state = 'running' AND lease_until >= ${NOW}`),
+    // A batch of ends in one statement; answers the positions of the ends it wrote.
+    end: prepared(`UPDATE ${n.records} r SET state = e.state, started_at = ${at('e.started_at')}, ended_at = ${at('e.ended_at')},
+        error_name = e.error_name, error_message = e.error_message, lease_until = least(r.lease_until, ${NOW})
+      FROM jsonb_to_recordset($1::jsonb) AS e(i int, task text, slot bigint, fencing_token bigint, state text,
+        started_at float8, ended_at float8, error_name text, error_message text)
+      WHERE r.task = e.task AND r.slot = ${at('e.slot')} AND r.fencing_token = e.fencing_token
+      RETURNING e.i`),
+    history: prepared(`SELECT ${recordJson('r')} AS record FROM ${n.records} r WHERE r.task = $1 ORDER BY r.slot DESC LIMIT $2`),
+    // Won when the key is free or its lease has passed. Sweeps a few other expired leases on the way (skipping rows
+    // another sweep has locked), so that keys used once do not pile up.
+    lease: prepared(`WITH swept AS (
+        DELETE FROM ${n.leases} WHERE key IN (
+          SELECT key FROM ${n.leases} WHERE lease_until <= ${NOW} AND key <> $1 ORDER BY lease_until LIMIT 10 FOR UPDATE SKIP LOCKED))
+      INSERT INTO ${n.leases} AS l (key, lease_until) VALUES ($1, ${NOW} + $2::bigint * interval '1 millisecond')
+      ON CONFLICT (key) DO UPDATE SET lease_until = excluded.lease_until WHERE l.lease_until <= ${NOW}`),
+  };
+}
+
+export async function renew(pool: PgPoolLike, sql: Statements, task: string, slot: number, fencingToken: number, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await pool.query({ ...sql.renew, values: [task, slot, fencingToken, leaseMs] });
+  return rowCount === 1;
+}
+
+export async function end(pool: PgPoolLike, sql: Statements, ends: readonly FireEnd[]): Promise<boolean[]> {
+  const rows = ends.map(({ task, slot, fencingToken, outcome }, i) => {
+    const [startedAt, error] =
+      outcome.state === 'lost' ? [null, { name: 'LostFire', message: outcome.cause }] : [outcome.startedAt, outcome.state === 'failed' ? outcome.error : undefined];
+    return { i, task, slot, fencing_token: fencingToken, state: outcome.state, started_at: startedAt, ended_at: outcome.endedAt, error_name: error?.name ?? null, error_message: error?.message ?? null };
+  });
+  const { rows: written } = await pool.query({ ...sql.end, values: [JSON.stringify(rows)] });
+  const positions = new Set(written.map((row) => (row as { i: number }).i));
+  return ends.map((_, i) => positions.has(i));
+}
+
+export async function history(pool: PgPoolLike, sql: Statements, task: string, { limit = DEFAULT_HISTORY_LIMIT }: HistoryOptions = {}): Promise<FireRecord[]> {
+  if (!(limit >= 1)) return [];
+  const { rows } = await pool.query({ ...sql.history, values: [task, Math.floor(limit)] });
+  return rows.map((row) => (row as { record: FireRecord }).record);
+}
+
+export async function lease(pool: PgPoolLike, sql: Statements, key: string, ttlMs: number): Promise<boolean> {
+  const { rowCount } = await pool.query({ ...sql.lease, values: [key, ttlMs] });
+  return rowCount === 1;
+}
