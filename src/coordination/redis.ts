@@ -162,8 +162,8 @@ export class RedisLockCoordinator implements FireBackend {
         if (Math.abs(offsetMs) <= thresholdMs) return;
         logger.warn(
           `fleetcron: this process's clock is ${Math.abs(offsetMs)} ms ${offsetMs > 0 ? 'ahead of' : 'behind'} Redis TIME ` +
-            `(threshold ${thresholdMs} ms). Replicas reach each fire at different moments; one later than the ` +
-            'lease (distributedLease) runs the fire again. Synchronise the clocks (NTP).',
+            `(threshold ${thresholdMs} ms). Replicas reach each fire at different moments: the fire's record keeps a late ` +
+            'one from running it again, but runs start that far apart. Synchronise the clocks (NTP).',
         );
       },
       (error: unknown) => {
