@@ -113,6 +113,7 @@ export class AuthorityClient implements TrackingCoordinator {
     const reply = await this.request({ kind: 'elect', key, ttlMs, slot, deadline, waitMs }, this.timeoutMs, signal, key);
     if (reply.elected === true) {
       this.won.set(key, typeof reply.fencingToken === 'number' ? reply.fencingToken : undefined);
+      this.listen();
       return true;
     }
     if (fire.watchUntil !== undefined) this.watch(key, fire.watchUntil + LOST_WATCH_GRACE_MS);
@@ -129,12 +130,14 @@ export class AuthorityClient implements TrackingCoordinator {
 
   async release(key: string, cause: string): Promise<boolean> {
     if (!this.won.delete(key)) return false;
+    this.listen();
     const reply = await this.request({ kind: 'release', key, cause });
     return reply.handedOver === true;
   }
 
   async onComplete(key: string, outcome?: FireOutcome): Promise<void> {
     if (!this.won.delete(key)) return;
+    this.listen();
     await this.request(outcome ? { kind: 'complete', key, outcome } : { kind: 'complete', key });
   }
 
@@ -281,9 +284,12 @@ export class AuthorityClient implements TrackingCoordinator {
     this.watchTimer.unref();
   }
 
-  /** Listens only while a request waits or a lost fire may be reported, so the channel never holds the process open. */
+  /**
+   * Listens only while a request waits, a lost fire may be reported, or a won fire runs (its claim may be revoked),
+   * so the channel never holds an idle process open.
+   */
   private listen(): void {
-    const wanted = this.pending.size > 0 || this.watching.size > 0;
+    const wanted = this.pending.size > 0 || this.watching.size > 0 || this.won.size > 0;
     if (wanted === this.listening) return;
     this.listening = wanted;
     if (wanted) this.channel.on('message', this.onMessage);

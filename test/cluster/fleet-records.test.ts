@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PG_CONFIG, requirePostgres } from '../support/postgres.js';
 import { Fixture, isAlive, type Report } from '../support/processes.js';
 import { deleteKeysUnder, requireRedis, SHARED_REDIS_URL, uniqueTestPrefix } from '../support/redis-server.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const [redisUp, postgresUp] = await Promise.all([requireRedis(), requirePostgres()]);
 
@@ -30,14 +31,18 @@ const BACKENDS = [
   {
     name: 'Redis',
     up: redisUp,
+    port: 6379,
     make() {
       const prefix = uniqueTestPrefix();
       return { env: { BACKEND: 'redis', REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix }, cleanup: () => deleteKeysUnder(prefix) };
     },
+    through: (port: number) => ({ REDIS_URL: `redis://127.0.0.1:${port}` }),
   },
   {
     name: 'PostgreSQL',
     up: postgresUp,
+    port: Number(PG_CONFIG.port),
+    through: (port: number) => ({ PG_PORT: String(port) }),
     make() {
       const schema = `fc_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
       return {
@@ -101,29 +106,53 @@ for (const backend of BACKENDS) {
       }
     }, 60_000);
 
-    it('a whole host SIGKILLed mid-run: the other host reports that fire as lost, naming the last holder', async () => {
+    it(`${backend.name} cut off mid-run: ctx.signal aborts, and once it is back the fire's record says how the run ended and why`, async () => {
+      const { env, cleanup } = backend.make();
+      const proxy = await startTcpProxy(backend.port);
+      try {
+        const [host] = [new Fixture('records-host.ts', { ...env, ...backend.through(proxy.port), WORKERS: '1', SCHEDULE: '*/3 * * * * *', RUN_MS: '20000', LEASE_MS: '1000', ABORTABLE: '1' })];
+        fixtures.push(host);
+        await host.until((r) => r.some((x) => x.type === 'run'), 20_000, 'a run');
+        const run = host.of('run')[0]!;
+        proxy.partition();
+        await host.until((r) => r.some((x) => x.type === 'aborted' && x.slot === run.slot), 10_000, 'the run aborted');
+        expect(host.of('aborted')[0]!.reason).toMatch(/lost its claim: its lease could not be renewed before it ran out/);
+        proxy.heal();
+        const recorded = () => latestHistory(host).find((r) => new Date(r.slot).toISOString() === run.slot);
+        await host.until(() => recorded()?.state === 'failed', 30_000, "the run's end in its record");
+        expect(recorded()!.error!.message).toMatch(/lost its claim: its lease could not be renewed/);
+        expect(recorded()!.fencingToken).toBe(run.token);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await proxy.close();
+        await cleanup();
+      }
+    }, 60_000);
+
+    it('the host running a fire SIGKILLed mid-run, whole: the other host reports that fire as lost, naming the last holder', async () => {
       const { env, cleanup } = backend.make();
       try {
         const hosts = twoHosts({ ...env, WORKERS: '2', SCHEDULE: '*/2 * * * * *', RUN_MS: '1500', LEASE_MS: '600' });
         await hosts[0].until(() => hosts.every((h) => h.of('online').length === 2), 20_000, 'both hosts up');
-        // Wait for a run on host a, then kill its whole tree while it runs: nobody is left to end its record.
-        await hosts[0].until((r) => r.some((x) => x.type === 'run'), 20_000, 'a run on host a');
-        const victim = hosts[0].of('run').at(-1)!;
-        const primary = hosts[0].of('primary')[0]!.pid as number;
-        for (const pid of [primary, ...hosts[0].of('online').map((o) => o.pid as number)]) {
+        // Wait for a run, then kill the whole tree of the host running it: nobody is left to end its record.
+        await hosts[0].until(() => all(hosts, 'run').length > 0, 20_000, 'a run');
+        const victim = all(hosts, 'run')[0]!;
+        const [dead, survivor] = victim.host === 'a' ? hosts : [hosts[1], hosts[0]];
+        const primary = dead.of('primary')[0]!.pid as number;
+        for (const pid of [primary, ...dead.of('online').map((o) => o.pid as number)]) {
           try {
             process.kill(pid, 'SIGKILL');
           } catch {
             // already gone
           }
         }
-        await hosts[1].until((r) => r.some((x) => x.type === 'lost' && x.slot === victim.slot), 15_000, 'host b reporting the lost fire');
-        const lost = hosts[1].of('lost').find((x) => x.slot === victim.slot)!;
+        await survivor.until((r) => r.some((x) => x.type === 'lost' && x.slot === victim.slot), 15_000, 'the other host reporting the lost fire');
+        const lost = survivor.of('lost').find((x) => x.slot === victim.slot)!;
         expect(String(lost.error)).toMatch(new RegExp(`pid ${String(victim.pid)}\\b`));
-        expect(all([hosts[1]], 'lost').filter((x) => x.slot === victim.slot), 'reported once').toHaveLength(1);
-        // Nobody ran it again; host b's records say lost.
+        expect(survivor.of('lost').filter((x) => x.slot === victim.slot), 'reported once').toHaveLength(1);
+        // Nobody ran it again; the surviving host's records say lost.
         expect(all(hosts, 'run').filter((r) => r.slot === victim.slot)).toHaveLength(1);
-        await hosts[1].until(() => latestHistory(hosts[1]).some((r) => new Date(r.slot).toISOString() === victim.slot && r.state === 'lost'), 5000, 'the lost record');
+        await survivor.until(() => latestHistory(survivor).some((r) => new Date(r.slot).toISOString() === victim.slot && r.state === 'lost'), 5000, 'the lost record');
         expect(isAlive(primary)).toBe(false);
       } finally {
         await Promise.all(fixtures.splice(0).map((f) => f.stop()));

@@ -154,11 +154,13 @@ describe('AuthorityClient', () => {
     await expect(client(parent, true, logger).shouldRun(KEY, 30_000)).rejects.toThrow(/unreachable: channel closed/);
   });
 
-  it('stops listening on the channel when nothing is pending', async () => {
+  it('listens on the channel only while a request is pending or a won fire is not ended', async () => {
     const parent = new FakeParent();
     const { logger } = recordingLogger();
     const c = client(parent, true, logger);
-    await c.shouldRun(KEY, 30_000);
+    expect(await c.shouldRun(KEY, 30_000)).toBe(true);
+    expect(parent.listenerCount('message'), 'its claim may be revoked while it runs').toBe(1);
+    await c.onComplete(KEY);
     expect(parent.listenerCount('message')).toBe(0);
   });
 

@@ -10,6 +10,8 @@ export interface TcpProxy {
   cutAfterRequest(marker: string): Promise<void>;
   /** Drops every byte in either direction from now on, connections left open: a network partition. */
   partition(): void;
+  /** Ends a partition: the connections it left hanging are closed (their clients reconnect), new ones pass. */
+  heal(): void;
   /** Closes the listener and every connection through it. */
   close(): Promise<void>;
 }
@@ -58,6 +60,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     cutAfterRequest: (marker) => new Promise<void>((cut) => (armed = { marker, cut })),
     partition: () => {
       partitioned = true;
+    },
+    heal: () => {
+      for (const socket of connections) socket.destroy();
+      connections.clear();
+      partitioned = false;
     },
     close: () => {
       for (const socket of connections) socket.destroy();
