@@ -1,14 +1,11 @@
 // Two hosts — two process trees, a node:cluster primary and its workers each, the second one's clock 400 ms ahead —
 // sharing Redis or PostgreSQL as the backend that keeps the fleet's fire records.
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PG_CONFIG, requirePostgres } from '../support/postgres.js';
+import { recordBackends } from '../support/backends.js';
 import { Fixture, isAlive, type Report } from '../support/processes.js';
-import { deleteKeysUnder, requireRedis, SHARED_REDIS_URL, uniqueTestPrefix } from '../support/redis-server.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
-const [redisUp, postgresUp] = await Promise.all([requireRedis(), requirePostgres()]);
+const BACKENDS = await recordBackends();
 
 interface RecordReport {
   slot: number;
@@ -25,38 +22,6 @@ const fixtures: Fixture[] = [];
 afterEach(async () => {
   await Promise.all(fixtures.splice(0).map((f) => f.stop()));
 });
-
-/** Each backend: the environment its hosts get, and how its data is removed afterwards. */
-const BACKENDS = [
-  {
-    name: 'Redis',
-    up: redisUp,
-    port: 6379,
-    make() {
-      const prefix = uniqueTestPrefix();
-      return { env: { BACKEND: 'redis', REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix }, cleanup: () => deleteKeysUnder(prefix) };
-    },
-    through: (port: number) => ({ REDIS_URL: `redis://127.0.0.1:${port}` }),
-  },
-  {
-    name: 'PostgreSQL',
-    up: postgresUp,
-    port: Number(PG_CONFIG.port),
-    through: (port: number) => ({ PG_PORT: String(port) }),
-    make() {
-      const schema = `fc_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-      return {
-        env: { BACKEND: 'postgres', SCHEMA: schema },
-        cleanup: async () => {
-          const client = new pg.Client(PG_CONFIG);
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-          await client.end();
-        },
-      };
-    },
-  },
-];
 
 function twoHosts(env: NodeJS.ProcessEnv): [Fixture, Fixture] {
   const hosts: [Fixture, Fixture] = [
