@@ -33,6 +33,9 @@ export function randomBytes(size: number): Buffer {
   return nodeCrypto().randomBytes(size);
 }
 
+let host: string | undefined;
+
+/** This machine's name, read once (each read is a system call). */
 export function hostName(): string {
-  return (require('node:os') as typeof import('node:os')).hostname();
+  return (host ??= (require('node:os') as typeof import('node:os')).hostname());
 }
