@@ -105,7 +105,8 @@ export const electionSection: Section = {
       const nc = cost('node-cron');
       const show = (c: typeof fc) => `call ${fixed(c.callMs, 3)} ms, fire path ${fixed(c.pathMs, 3)} ms`;
       return [
-        [`${coordinator}: 1 Redis round trip per fire per process`, fixed(fc.rtts), fixed(nc.rtts), verdict(fc.rtts === 1)],
+        // Issue 10 makes it two calls, one before the run: the claim, which writes the fire's record, then its end.
+        [`${coordinator}: 1 Redis round trip per fire per process before the run (the claim), 1 after (the end)`, fixed(fc.rtts), fixed(nc.rtts), verdict(fc.rtts === 2)],
         [`${coordinator}: election overhead < ${TARGET_OVERHEAD_MS} ms median`, show(fc), show(nc), verdict(fc.callMs < TARGET_OVERHEAD_MS && fc.pathMs < TARGET_OVERHEAD_MS)],
       ];
     });
