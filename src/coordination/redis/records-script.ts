@@ -1,22 +1,12 @@
 import type { ClaimAnswer, ClaimRequest, FireEnd } from '../records/backend.js';
-import type { FireOutcome, FireRecord, FireState, Holder, RetentionOptions } from '../records/fire-record.js';
+import type { FireRecord, RetentionOptions } from '../records/fire-record.js';
 import type { RedisCommands } from './client.js';
 import { CLAIM, END, HISTORY, RENEW, TASK_KEYS } from './records-lua.js';
 import { checkReplicas, waitCommands, type WaitForReplicasOptions } from './replica-wait.js';
 
-/** A record as the scripts store it. */
-interface StoredRecord {
-  slot: number;
-  state: FireState;
-  holder: Holder;
-  fencingToken: number;
-  claimedAt: number;
-  leaseUntil: number;
+/** A record as the scripts store it: without its task (the key says it), with the id of the claim that won it. */
+interface StoredRecord extends Omit<FireRecord, 'task'> {
   claimId: string;
-  startedAt?: number;
-  endedAt?: number;
-  durationMs?: number;
-  error?: { name: string; message: string };
 }
 
 type TaskKey = (typeof TASK_KEYS)[number];
