@@ -18,12 +18,19 @@ export function statementsFor(n: PostgresNames): Statements {
     claim: prepared(`SELECT ${n.claim}($1::jsonb, $2, $3) AS answers`),
     renew: prepared(`UPDATE ${n.records} SET lease_until = ${NOW} + $4::bigint * interval '1 millisecond'
       WHERE task = $1 AND slot = ${at('$2::bigint')} AND fencing_token = $3 AND state = 'running' AND lease_until >= ${NOW}`),
-    // A batch of ends in one statement; answers the positions of the ends it wrote.
-    end: prepared(`UPDATE ${n.records} r SET state = e.state, started_at = ${at('e.started_at')}, ended_at = ${at('e.ended_at')},
+    // A batch of ends in one statement; answers the positions of the ends it wrote. Its rows are locked by task, then
+    // slot — the order in which a claim batch takes its tasks — so an end batch and a claim batch spanning the same
+    // tasks do not deadlock.
+    end: prepared(`WITH e AS (
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(i int, task text, slot bigint, fencing_token bigint, state text,
+          started_at float8, ended_at float8, error_name text, error_message text)),
+      locked AS (
+        SELECT r.task, r.slot FROM ${n.records} r JOIN e ON r.task = e.task AND r.slot = ${at('e.slot')} AND r.fencing_token = e.fencing_token
+        ORDER BY r.task, r.slot FOR UPDATE OF r)
+      UPDATE ${n.records} r SET state = e.state, started_at = ${at('e.started_at')}, ended_at = ${at('e.ended_at')},
         error_name = e.error_name, error_message = e.error_message, lease_until = least(r.lease_until, ${NOW})
-      FROM jsonb_to_recordset($1::jsonb) AS e(i int, task text, slot bigint, fencing_token bigint, state text,
-        started_at float8, ended_at float8, error_name text, error_message text)
-      WHERE r.task = e.task AND r.slot = ${at('e.slot')} AND r.fencing_token = e.fencing_token
+      FROM e, locked
+      WHERE r.task = locked.task AND r.slot = locked.slot AND r.task = e.task AND r.slot = ${at('e.slot')} AND r.fencing_token = e.fencing_token
       RETURNING e.i`),
     history: prepared(`SELECT ${recordJson('r')} AS record FROM ${n.records} r WHERE r.task = $1 ORDER BY r.slot DESC LIMIT $2`),
     // Won when the key is free or its lease has passed. Sweeps a few other expired leases on the way (skipping rows
