@@ -53,6 +53,27 @@ async function inTaskGroups<T extends { task: string }, A>(redis: RedisCommands,
   return answers;
 }
 
+/**
+ * The KEYS of a batch script: the TASK_KEYS of each of its tasks, in the order first met; `numberOf(task)` is the
+ * task's 1-based number among them, as the scripts' arguments refer to it (adding its keys the first time).
+ */
+function taskNumbering(prefix: string): { keys: string[]; numberOf(task: string): string } {
+  const numbers = new Map<string, number>();
+  const keys: string[] = [];
+  return {
+    keys,
+    numberOf(task) {
+      let number = numbers.get(task);
+      if (number === undefined) {
+        numbers.set(task, (number = numbers.size + 1));
+        const ofTask = taskKeys(prefix, task);
+        keys.push(...TASK_KEYS.map((name) => ofTask[name]));
+      }
+      return String(number);
+    },
+  };
+}
+
 async function claimBatch(
   redis: RedisCommands,
   prefix: string,
@@ -60,17 +81,10 @@ async function claimBatch(
   { perTask, maxAgeMs }: Required<RetentionOptions>,
   replicas: WaitForReplicasOptions | undefined,
 ): Promise<ClaimAnswer[]> {
-  const numbers = new Map<string, number>();
-  const keys: string[] = [];
+  const { keys, numberOf } = taskNumbering(prefix);
   const args = [String(perTask), String(maxAgeMs)];
   for (const { task, slot, leaseMs, holder, claimId } of batch) {
-    let number = numbers.get(task);
-    if (number === undefined) {
-      numbers.set(task, (number = numbers.size + 1));
-      const ofTask = taskKeys(prefix, task);
-      keys.push(...TASK_KEYS.map((name) => ofTask[name]));
-    }
-    args.push(String(number), String(slot), String(leaseMs), holder.host, String(holder.pid), holder.incarnation, claimId);
+    args.push(numberOf(task), String(slot), String(leaseMs), holder.host, String(holder.pid), holder.incarnation, claimId);
   }
   const [reply, acknowledged] = await CLAIM.run(redis, keys, args, waitCommands(replicas));
   const answers = asArray(reply).map((answer, i) => parseAnswer(batch[i]!.task, answer));
@@ -91,21 +105,14 @@ export async function renewFire(redis: RedisCommands, prefix: string, task: stri
 /** Writes how each fire ended: one script call, or on a Redis Cluster client one per task, sent at once. */
 export async function endFires(redis: RedisCommands, prefix: string, ends: readonly FireEnd[]): Promise<boolean[]> {
   return inTaskGroups(redis, ends, async (batch) => {
-    const numbers = new Map<string, number>();
-    const keys: string[] = [];
+    const { keys, numberOf } = taskNumbering(prefix);
     const args: string[] = [];
     for (const { task, slot, fencingToken, outcome } of batch) {
-      let number = numbers.get(task);
-      if (number === undefined) {
-        numbers.set(task, (number = numbers.size + 1));
-        const ofTask = taskKeys(prefix, task);
-        keys.push(...TASK_KEYS.map((name) => ofTask[name]));
-      }
       const details =
         outcome.state === 'lost'
           ? [outcome.cause, '', '']
           : [String(outcome.startedAt), ...(outcome.state === 'failed' ? [outcome.error.name, outcome.error.message] : ['', ''])];
-      args.push(String(number), String(slot), String(fencingToken), outcome.state, String(outcome.endedAt), ...details);
+      args.push(numberOf(task), String(slot), String(fencingToken), outcome.state, String(outcome.endedAt), ...details);
     }
     const [reply] = await END.run(redis, keys, args);
     return asArray(reply).map((written) => Number(written) === 1);
