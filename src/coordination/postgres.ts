@@ -5,7 +5,7 @@ import { assertPool, type PgPoolLike } from './postgres/pool.js';
 import { createSchema, postgresNames, type PostgresNames, type PostgresSchemaOptions } from './postgres/schema.js';
 import { end, history, lease, renew, statementsFor, type Statements } from './postgres/statements.js';
 import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd } from './records/backend.js';
-import { DEFAULT_RETENTION, type FireRecord, type Holder, type HistoryOptions, type RetentionOptions } from './records/fire-record.js';
+import { resolveRetention, type FireRecord, type Holder, type HistoryOptions, type RetentionOptions } from './records/fire-record.js';
 
 export type { PgPoolClientLike, PgPoolLike, PgQuery, PgResultLike } from './postgres/pool.js';
 export { postgresSchemaSql, type PostgresSchemaOptions } from './postgres/schema.js';
@@ -56,7 +56,8 @@ export class PostgresRunCoordinator implements FireBackend {
     this.pool = pool;
     this.names = postgresNames(options);
     this.sql = statementsFor(this.names);
-    this.retention = resolveRetention(options.retention);
+    // Its record counts are PostgreSQL integers.
+    this.retention = resolveRetention('PostgresRunCoordinator', options.retention, 2 ** 31 - 1);
     if (options.createSchema === false) this.schema = Promise.resolve();
   }
 
@@ -105,12 +106,3 @@ export class PostgresRunCoordinator implements FireBackend {
   }
 }
 
-function resolveRetention({ perTask = DEFAULT_RETENTION.perTask, maxAgeMs = DEFAULT_RETENTION.maxAgeMs }: RetentionOptions = {}): Required<RetentionOptions> {
-  if (!Number.isInteger(perTask) || perTask < 1 || perTask > 2 ** 31 - 1) {
-    throw new RangeError(`PostgresRunCoordinator: retention.perTask must be a positive integer, got ${String(perTask)}`);
-  }
-  if (!Number.isSafeInteger(maxAgeMs) || maxAgeMs < 1) {
-    throw new RangeError(`PostgresRunCoordinator: retention.maxAgeMs must be a positive integer (milliseconds), got ${String(maxAgeMs)}`);
-  }
-  return { perTask, maxAgeMs };
-}

@@ -5,7 +5,7 @@ import type { Logger } from '../types.js';
 import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd } from './records/backend.js';
 import {
   DEFAULT_HISTORY_LIMIT,
-  DEFAULT_RETENTION,
+  resolveRetention,
   type FireRecord,
   type HistoryOptions,
   type Holder,
@@ -102,7 +102,7 @@ export class RedisLockCoordinator implements FireBackend {
     this.now = options.now ?? Date.now;
     this.clockCheck = resolveClockCheck(options.clockCheck);
     this.waitForReplicas = resolveWaitForReplicas(options.waitForReplicas);
-    this.retention = resolveRetention(options.retention);
+    this.retention = resolveRetention('RedisLockCoordinator', options.retention);
   }
 
   async shouldRun(key: string, ttlMs: number): Promise<boolean> {
@@ -182,13 +182,6 @@ function resolveClockCheck(option: boolean | ClockCheckOptions | undefined): Req
     throw new RangeError(`RedisLockCoordinator: clockCheck.thresholdMs must be a non-negative number, got ${String(thresholdMs)}`);
   }
   return { thresholdMs, logger };
-}
-
-function resolveRetention(option: RetentionOptions | undefined): Required<RetentionOptions> {
-  const { perTask = DEFAULT_RETENTION.perTask, maxAgeMs = DEFAULT_RETENTION.maxAgeMs } = option ?? {};
-  checkPositiveInteger('retention.perTask', perTask, 'records');
-  checkPositiveInteger('retention.maxAgeMs', maxAgeMs, 'milliseconds');
-  return { perTask, maxAgeMs };
 }
 
 function checkPositiveInteger(name: string, value: number, unit: string): void {

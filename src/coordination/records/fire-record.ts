@@ -52,4 +52,18 @@ export interface RetentionOptions {
 }
 
 export const DEFAULT_RETENTION: Required<RetentionOptions> = { perTask: 1000, maxAgeMs: 7 * 24 * 3600_000 };
+
+/** `option` with the defaults filled in; throws, naming `owner` and the field, unless each is a positive integer. */
+export function resolveRetention(owner: string, option: RetentionOptions = {}, maxPerTask = Number.MAX_SAFE_INTEGER): Required<RetentionOptions> {
+  const { perTask = DEFAULT_RETENTION.perTask, maxAgeMs = DEFAULT_RETENTION.maxAgeMs } = option;
+  const check = (field: keyof RetentionOptions, value: number, unit: string, max = Number.MAX_SAFE_INTEGER) => {
+    if (Number.isSafeInteger(value) && value >= 1 && value <= max) return;
+    const bound = max < Number.MAX_SAFE_INTEGER ? `, at most ${max}` : '';
+    throw new RangeError(`${owner}: retention.${field} must be a positive integer (${unit}${bound}), got ${String(value)}`);
+  };
+  check('perTask', perTask, 'records', maxPerTask);
+  check('maxAgeMs', maxAgeMs, 'milliseconds');
+  return { perTask, maxAgeMs };
+}
+
 export const DEFAULT_HISTORY_LIMIT = 20;
