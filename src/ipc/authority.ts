@@ -69,6 +69,8 @@ export class Authority {
   private readonly fires = new Map<string, HostFire>();
   private readonly peers = new Map<PeerId, Peer>();
   private sweepAt = 64;
+  /** Claims sent to a backend that keeps records; the n-th claim's id is `${id}:${n}`, unique to this incarnation. */
+  private claims = 0;
   private readonly upstreamOutage: OutageLog;
   private readonly now: () => number;
   private readonly logger: Logger;
@@ -332,7 +334,7 @@ export class Authority {
     const { claims } = this.records!;
     const holder = { host: hostName(), pid: this.peers.get(asker)?.pid ?? process.pid, incarnation: this.id };
     try {
-      const answer = await callBounded(() => claims.add({ task: nameOfKey(id), slot, leaseMs, holder, claimId: randomUUID() }), timeoutMs, `the claim of ${id}`);
+      const answer = await callBounded(() => claims.add({ task: nameOfKey(id), slot, leaseMs, holder, claimId: `${this.id}:${++this.claims}` }), timeoutMs, `the claim of ${id}`);
       for (const record of answer.lost) this.reportLapsed(record, asker);
       return answer.won ? { elected: true, fencingToken: answer.fencingToken } : { elected: false, reason: 'not-elected' };
     } catch (error) {
