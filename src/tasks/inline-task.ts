@@ -4,10 +4,10 @@ import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election } from '../coordination/election.js';
 import { COMPLETIONS, ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import type { FireOutcome } from '../coordination/records/fire-record.js';
-import { slotOfKey, type Notice } from '../ipc/protocol.js';
 import { isTracking } from '../coordination/tracking.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
+import { slotOfKey, type Notice } from '../ipc/protocol.js';
 import type { Execution, RunCoordinator, TaskFn, TaskOptions, TaskStatus } from '../types.js';
 import { CancellableWait } from './cancellable-wait.js';
 import { unregister } from './registry.js';
@@ -211,7 +211,6 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.emit('execution:skipped', slot, undefined, 'coordinator-error', error);
   }
 
-  /** Reports a fire this process lost whose winner stopped or died without running it, or before its run ended. */
   /** What its authority says about one of its fires: it ran nowhere (`execution:lost`), or its run lost its claim. */
   hear(notice: Notice): void {
     const slot = slotOfKey(notice.key);
@@ -220,6 +219,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     for (const run of this.running) if (run.slot === slot) run.abort(new Error(`the run of fire ${notice.key} lost its claim: ${notice.cause}`));
   }
 
+  /** Reports a fire this process lost whose winner stopped or died without running it, or before its run ended. */
   reportLost(slot: number, cause: string, ran: boolean): void {
     this.emit('execution:lost', slot, undefined, undefined, lostFire(this.name, slot, cause, ran));
   }
