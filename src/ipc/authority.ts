@@ -236,9 +236,7 @@ export class Authority {
   }
 
   private open(id: string, key: string, scope: string, first: Ask, expiresAt: number, election: Election): void {
-    const fire = new HostFire(key, scope ? `${key} (${scope})` : key, first, expiresAt);
-    fire.claimedAt = this.now();
-    fire.leaseMs = election.ttlMs;
+    const fire = new HostFire(key, scope ? `${key} (${scope})` : key, first, expiresAt, this.now(), election.ttlMs);
     this.fires.set(id, fire);
     this.upstreamElection(id, election, first.peer).then((outcome) => {
       this.upstreamHealth(fire, outcome);

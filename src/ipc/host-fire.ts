@@ -69,9 +69,6 @@ export class HostFire {
   goneWhileElecting: string | undefined;
   /** The token of the host's claim, when its upstream keeps records; whoever of the host runs the fire gets it. */
   fencingToken: number | undefined;
-  /** When the claim was asked for, and its lease: a recorded claim holds until then, unless renewed. */
-  claimedAt = 0;
-  leaseMs = 0;
 
   constructor(
     /** The requester's key of the fire: `${task name}:${slot ISO}`. */
@@ -81,6 +78,9 @@ export class HostFire {
     first: Ask,
     /** The ledger forgets the fire after this instant. */
     public expiresAt: number,
+    /** When the host's claim was asked for, and its lease: a recorded claim holds until then, unless renewed. */
+    readonly claimedAt: number,
+    readonly leaseMs: number,
   ) {
     this.first = first;
     this.holder = first.peer;
