@@ -1,7 +1,7 @@
 import { hostName, randomUUID } from '../builtins.js';
 import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import { ClaimTable } from './claim-table.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd } from './records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState } from './records/backend.js';
 import type { FireRecord, Holder, HistoryOptions } from './records/fire-record.js';
 import { RecordTable, type RecordTableLimits } from './records/record-table.js';
 import { markProcessLocal } from './process-local.js';
@@ -54,5 +54,17 @@ export class MemoryRunCoordinator implements FireBackend {
 
   async history(task: string, options?: HistoryOptions): Promise<FireRecord[]> {
     return this.table.history(task, options);
+  }
+
+  async pause(task: string): Promise<void> {
+    this.table.pause(task, true);
+  }
+
+  async resume(task: string): Promise<void> {
+    this.table.pause(task, false);
+  }
+
+  async taskState(task: string): Promise<TaskState> {
+    return this.table.taskState(task);
   }
 }

@@ -12,15 +12,34 @@ export interface ClaimRequest {
    * to the first try was lost and the client resent it. Any other claim of a fire that has a record loses.
    */
   claimId: string;
+  /** `'skip'`: the fire is not run while another fire of the task is running anywhere (its lease not passed). */
+  overlap?: 'skip';
+  /** The task runs at most this many times across the fleet: a claim finding that many won claims is refused. */
+  fleetMax?: number;
 }
+
+/**
+ * Why a claim of a fire without a record was refused. `paused` and `overlap` write the fire a `skipped` record, so
+ * exactly one claim in the fleet is told (its process reports the fire); `limit` writes nothing and tells every claim.
+ */
+export type Refusal = 'paused' | 'overlap' | 'limit';
 
 /**
  * The answer to one claim. `lost`: records of the same task whose lease lapsed without an end, found by this claim
  * and marked lost by it — each such record is returned by exactly one claim in the fleet, so it is reported once.
  */
 export type ClaimAnswer =
-  | { won: true; fencingToken: number; lost: FireRecord[] }
-  | { won: false; holder: Holder | undefined; lost: FireRecord[] };
+  /** `runs`: the task's won claims across the fleet, this one included. */
+  | { won: true; fencingToken: number; runs: number; lost: FireRecord[] }
+  /** `holder`: of the fire's record, or with `overlap` of the fire still running. */
+  | { won: false; holder: Holder | undefined; lost: FireRecord[]; refused?: Refusal };
+
+/** A task's fleet-wide state, beside its records. */
+export interface TaskState {
+  paused: boolean;
+  /** Won claims so far (what `fleetMax` counts); retention never lowers it. */
+  runs: number;
+}
 
 /** How one fire ended, for the record of the claim with this fencing token. */
 export interface FireEnd {
@@ -44,9 +63,13 @@ export interface FireBackend extends RunCoordinator {
   end(ends: readonly FireEnd[]): Promise<boolean[]>;
   /** The task's latest records, newest slot first. */
   history(task: string, options?: HistoryOptions): Promise<FireRecord[]>;
+  /** Every process's claims of the task's fires are refused (`paused`) until `resume`; idempotent, for tasks not seen yet too. */
+  pause(task: string): Promise<void>;
+  resume(task: string): Promise<void>;
+  taskState(task: string): Promise<TaskState>;
 }
 
 export function isFireBackend(coordinator: RunCoordinator): coordinator is FireBackend {
   const candidate = coordinator as Partial<FireBackend>;
-  return ['claim', 'renew', 'end', 'history'].every((method) => typeof candidate[method as keyof FireBackend] === 'function');
+  return ['claim', 'renew', 'end', 'history', 'pause', 'resume', 'taskState'].every((method) => typeof candidate[method as keyof FireBackend] === 'function');
 }

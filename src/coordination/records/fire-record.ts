@@ -8,9 +8,9 @@ export interface Holder {
 /**
  * A fire's life in the records: `running` from its claim until its end says `succeeded` or `failed`; `lost` when it
  * ended without a run (its host could not run it), or when its lease lapsed without an end (its holder died, hung or
- * was cut off).
+ * was cut off); `skipped` when a policy kept it from running (`error.name` `'Paused'` or `'Overlap'`, with why).
  */
-export type FireState = 'running' | 'succeeded' | 'failed' | 'lost';
+export type FireState = 'running' | 'succeeded' | 'failed' | 'lost' | 'skipped';
 
 /** One fire's story, as `history()` returns it. Times are epoch milliseconds. */
 export interface FireRecord {
@@ -27,7 +27,7 @@ export interface FireRecord {
   startedAt?: number;
   endedAt?: number;
   durationMs?: number;
-  /** `failed`: the run's error; `lost`: why (`name` is `'LostFire'`). */
+  /** `failed`: the run's error; `lost`: why (`name` is `'LostFire'`); `skipped`: why (`'Paused'`, `'Overlap'`). */
   error?: { name: string; message: string };
 }
 

@@ -1,4 +1,4 @@
-import type { ClaimAnswer, ClaimRequest } from './backend.js';
+import type { ClaimAnswer, ClaimRequest, TaskState } from './backend.js';
 import { DEFAULT_HISTORY_LIMIT, type FireOutcome, type FireRecord, type HistoryOptions } from './fire-record.js';
 
 /** What an in-memory table keeps: per task, and in all. */
@@ -17,6 +17,9 @@ interface Stored extends FireRecord {
 
 interface TaskRecords {
   lastToken: number;
+  paused: boolean;
+  /** Won claims, for `fleetMax`. */
+  runs: number;
   /** By slot, in claim order. */
   readonly bySlot: Map<number, Stored>;
   /** Slots still `running`, for the lost-fire check of each claim. */
@@ -51,24 +54,33 @@ export class RecordTable {
     const lost = this.lapsed(records, now);
     const held = records.bySlot.get(request.slot);
     if (held) {
-      if (held.claimId === request.claimId) return { won: true, fencingToken: held.fencingToken, lost };
+      if (held.claimId === request.claimId && held.state !== 'skipped') return { won: true, fencingToken: held.fencingToken, runs: records.runs, lost };
       return { won: false, holder: held.holder, lost };
     }
-    const record: Stored = {
-      task: request.task,
-      slot: request.slot,
-      state: 'running',
-      holder: request.holder,
-      fencingToken: ++records.lastToken,
-      claimedAt: now,
-      leaseUntil: now + request.leaseMs,
-      claimId: request.claimId,
-    };
-    records.bySlot.set(request.slot, record);
-    records.running.add(request.slot);
-    this.order.set(orderKey(record), record);
-    this.prune(records, now);
-    return { won: true, fencingToken: record.fencingToken, lost };
+    if (records.paused) {
+      this.add(records, request, now, { name: 'Paused', message: 'the task was paused' });
+      return { won: false, holder: undefined, lost, refused: 'paused' };
+    }
+    if (request.fleetMax !== undefined && records.runs >= request.fleetMax) return { won: false, holder: undefined, lost, refused: 'limit' };
+    if (request.overlap === 'skip') {
+      const running = this.stillRunning(records);
+      if (running) {
+        this.add(records, request, now, { name: 'Overlap', message: `fire ${new Date(running.slot).toISOString()} of the task was still running` });
+        return { won: false, holder: running.holder, lost, refused: 'overlap' };
+      }
+    }
+    const record = this.add(records, request, now);
+    records.runs++;
+    return { won: true, fencingToken: record.fencingToken, runs: records.runs, lost };
+  }
+
+  pause(task: string, paused: boolean): void {
+    this.recordsOf(task).paused = paused;
+  }
+
+  taskState(task: string): TaskState {
+    const records = this.tasks.get(task);
+    return { paused: records?.paused ?? false, runs: records?.runs ?? 0 };
   }
 
   renew(task: string, slot: number, fencingToken: number, leaseMs: number, now: number): boolean {
@@ -105,8 +117,38 @@ export class RecordTable {
 
   private recordsOf(task: string): TaskRecords {
     let records = this.tasks.get(task);
-    if (!records) this.tasks.set(task, (records = { lastToken: 0, bySlot: new Map(), running: new Set() }));
+    if (!records) this.tasks.set(task, (records = { lastToken: 0, paused: false, runs: 0, bySlot: new Map(), running: new Set() }));
     return records;
+  }
+
+  /** The fire's record: `running` under the claim's lease, or `skipped` (ended now) when a policy refused it. */
+  private add(records: TaskRecords, request: ClaimRequest, now: number, skipped?: { name: string; message: string }): Stored {
+    const record: Stored = {
+      task: request.task,
+      slot: request.slot,
+      state: skipped ? 'skipped' : 'running',
+      holder: request.holder,
+      fencingToken: ++records.lastToken,
+      claimedAt: now,
+      leaseUntil: skipped ? now : now + request.leaseMs,
+      claimId: request.claimId,
+    };
+    if (skipped) {
+      record.endedAt = now;
+      record.error = skipped;
+    } else {
+      records.running.add(request.slot);
+    }
+    records.bySlot.set(request.slot, record);
+    this.order.set(orderKey(record), record);
+    this.prune(records, now);
+    return record;
+  }
+
+  /** A running record of the task (its lease not passed: `lapsed` ran first). */
+  private stillRunning(records: TaskRecords): Stored | undefined {
+    for (const slot of records.running) return records.bySlot.get(slot);
+    return undefined;
   }
 
   /** Marks the task's running records whose lease has passed as lost; returns them (each once). */

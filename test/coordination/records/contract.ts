@@ -190,5 +190,70 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       expect(await b.shouldRun(key, 30_000)).toBe(false);
       expect(await a.shouldRun(key, 30_000)).toBe(false);
     });
+
+    it('pause: every claim of a fire without a record is refused; the first writes a skipped record, later ones lose; resume', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      expect(await b.taskState(t)).toEqual({ paused: false, runs: 0 });
+      await a.pause(t);
+      await a.pause(t);
+      expect(await b.taskState(t)).toEqual({ paused: true, runs: 0 });
+      const [first] = await b.claim([ask(t, SLOT, 'b')]);
+      expect(first).toEqual({ won: false, holder: undefined, lost: [], refused: 'paused' });
+      const [second] = await a.claim([ask(t, SLOT, 'a')]);
+      expect(second, 'the skipped fire has a record: it is reported once').toEqual({ won: false, holder: holder('b'), lost: [] });
+      const [record] = await a.history(t);
+      expect(record).toMatchObject({ slot: SLOT, state: 'skipped', holder: holder('b'), error: { name: 'Paused' } });
+      await b.resume(t);
+      expect(await a.taskState(t)).toEqual({ paused: false, runs: 0 });
+      const [after] = await a.claim([ask(t, SLOT + 1000, 'a')]);
+      expect(after).toMatchObject({ won: true, runs: 1 });
+      expect((after as { fencingToken: number }).fencingToken).toBeGreaterThan(record!.fencingToken);
+    });
+
+    it('fleetMax: at most that many claims win across hosts; every later claim is refused with limit and writes nothing', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(...(await (i % 2 ? b : a).claim([{ ...ask(t, SLOT + i * 1000, i % 2 ? 'b' : 'a'), fleetMax: 3 }])));
+      expect(answers.map((answer) => (answer.won ? `won ${answer.runs}` : answer.refused))).toEqual(['won 1', 'won 2', 'won 3', 'limit', 'limit']);
+      const [again] = await b.claim([{ ...ask(t, SLOT + 4000, 'b'), fleetMax: 3 }]);
+      expect(again!.won === false && again!.refused, 'a refused fire has no record, every claim of it hears the limit').toBe('limit');
+      expect(await a.history(t)).toHaveLength(3);
+      expect(await a.taskState(t)).toEqual({ paused: false, runs: 3 });
+    });
+
+    it("overlap 'skip': a fire claimed while another of its task runs is skipped (recorded once); after the end, or the lease, it runs", async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const [running] = await a.claim([{ ...ask(t, SLOT, 'a'), overlap: 'skip' }]);
+      expect(running!.won).toBe(true);
+      const [blocked] = await b.claim([{ ...ask(t, SLOT + 1000, 'b'), overlap: 'skip' }]);
+      expect(blocked).toEqual({ won: false, holder: holder('a'), lost: [], refused: 'overlap' });
+      const [late] = await a.claim([{ ...ask(t, SLOT + 1000, 'a'), overlap: 'skip' }]);
+      expect(late).toEqual({ won: false, holder: holder('b'), lost: [] });
+      const [allowed] = await b.claim([ask(t, SLOT + 2000, 'b')]);
+      expect(allowed!.won, 'a claim without the policy is not blocked').toBe(true);
+      const token = (running as { fencingToken: number }).fencingToken;
+      await endOne(a, t, SLOT, token, { state: 'succeeded', startedAt: 1, endedAt: 2 });
+      await endOne(b, t, SLOT + 2000, (allowed as { fencingToken: number }).fencingToken, { state: 'succeeded', startedAt: 1, endedAt: 2 });
+      const [next] = await b.claim([{ ...ask(t, SLOT + 3000, 'b', 300), overlap: 'skip' }]);
+      expect(next!.won, 'nothing runs any more').toBe(true);
+      await sleep(600);
+      const [afterLease] = await a.claim([{ ...ask(t, SLOT + 4000, 'a'), overlap: 'skip' }]);
+      expect(afterLease, 'a run whose lease passed does not block the task: it is lost').toMatchObject({ won: true, lost: [{ slot: SLOT + 3000, state: 'lost' }] });
+      const states = (await a.history(t)).map((record) => [record.slot - SLOT, record.state]);
+      expect(states).toEqual([[4000, 'running'], [3000, 'lost'], [2000, 'succeeded'], [1000, 'skipped'], [0, 'succeeded']]);
+    });
+
+    it('a policy refusal does not hide the lapsed records it found', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      await a.claim([ask(t, SLOT, 'a', 300)]);
+      await sleep(600);
+      await b.pause(t);
+      const [refused] = await b.claim([ask(t, SLOT + 1000, 'b')]);
+      expect(refused).toMatchObject({ won: false, refused: 'paused', lost: [{ slot: SLOT, state: 'lost' }] });
+    });
   });
 }
