@@ -5,7 +5,7 @@
 
 export type TaskStatus = 'stopped' | 'idle' | 'running' | 'destroyed';
 
-export type SkipReason = 'not-elected' | 'coordinator-error';
+export type SkipReason = 'not-elected' | 'coordinator-error' | 'paused';
 
 export type TaskEvent =
   | 'task:started'
@@ -100,6 +100,17 @@ export interface TaskOptions {
    * `coordinator-error`. Default: half the gap to the next fire, between 100 ms and 5 000 ms.
    */
   electionTimeout?: number;
+  /**
+   * fleetcron, distributed tasks: `'skip'` — a fire is not run while a run of the task is still going anywhere in
+   * the fleet (its lease decides for a run that died); the process that would have run it emits
+   * `execution:overlap`. Default `'allow'`. `noOverlap` keeps node-cron's meaning: within this process.
+   */
+  overlap?: 'allow' | 'skip';
+  /**
+   * fleetcron, distributed tasks: the task runs at most this many times across the fleet, then every process's copy
+   * stops with `execution:maxReached`. `maxExecutions` counts in this process only.
+   */
+  fleetMaxExecutions?: number;
 }
 
 export interface ScheduledTask {

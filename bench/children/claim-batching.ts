@@ -42,6 +42,9 @@ const counted: FireBackend = {
     return memory.end(...args);
   },
   history: (task, options) => memory.history(task, options),
+  pause: (task) => memory.pause(task),
+  resume: (task) => memory.resume(task),
+  taskState: (task) => memory.taskState(task),
 };
 const local = { authority: new Authority({ upstream: counted, maxBatch }), scope: '' };
 const route = new InProcessRoute(() => local, { id: 'bench', pid: process.pid });

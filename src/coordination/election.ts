@@ -1,12 +1,14 @@
 import type { RunCoordinator, SkipReason } from '../types.js';
 import { callBounded } from './bounded.js';
 import type { FireOutcome } from './records/fire-record.js';
-import { isTracking, type FireAsk } from './tracking.js';
+import { isTracking, type ClaimNote, type FireAsk } from './tracking.js';
 
 export type Election =
   /** `fencingToken`: the fleet's records gave the claim one (a tracking coordinator passes it on). */
-  | { elected: true; fencingToken?: number }
-  | { elected: false; reason: Exclude<SkipReason, 'coordinator-error'> }
+  /** `last`: the fleet-wide run limit is reached with this run. */
+  | { elected: true; fencingToken?: number; last?: boolean }
+  /** `overlap`, `limit`: the fleet's records refused the claim by the task's policy (not a skip: other events say so). */
+  | { elected: false; reason: Exclude<SkipReason, 'coordinator-error'> | 'overlap' | 'limit' }
   | { elected: false; reason: 'coordinator-error'; error: unknown };
 
 /**
@@ -22,15 +24,18 @@ export async function elect(
 ): Promise<Election> {
   const abandon = new AbortController();
   // A plain RunCoordinator gets node-cron's two arguments; a tracking one also learns about the fire.
+  let note: ClaimNote = {};
   const shouldRun = isTracking(coordinator)
-    ? () => coordinator.shouldRun(key, ttlMs, { ...fire, signal: abandon.signal })
+    ? () => coordinator.shouldRun(key, ttlMs, { ...fire, signal: abandon.signal, noted: (told) => (note = told) })
     : () => coordinator.shouldRun(key, ttlMs);
   try {
     const answer = await callBounded(shouldRun, timeoutMs, `Run coordinator shouldRun(${key})`, () => abandon.abort());
     if (typeof answer !== 'boolean') throw new TypeError(`Run coordinator shouldRun(${key}) returned ${String(answer)}, expected a boolean`);
-    if (!answer) return { elected: false, reason: 'not-elected' };
+    if (!answer) return { elected: false, reason: note.refused ?? 'not-elected' };
     const fencingToken = isTracking(coordinator) ? coordinator.fencingTokenOf(key) : undefined;
-    return fencingToken === undefined ? { elected: true } : { elected: true, fencingToken };
+    const won: Election = fencingToken === undefined ? { elected: true } : { elected: true, fencingToken };
+    if (note.last) won.last = true;
+    return won;
   } catch (error) {
     return { elected: false, reason: 'coordinator-error', error };
   }

@@ -1,5 +1,18 @@
 import type { RunCoordinator } from '../types.js';
+import type { Refusal } from './records/backend.js';
 import type { FireOutcome } from './records/fire-record.js';
+
+/** The fleet-wide policies of a fire's claim, for a coordinator that keeps records. */
+export interface FirePolicy {
+  overlap?: 'skip';
+  fleetMax?: number;
+}
+
+/** What the records said besides won or lost: why a claim was refused, or that the win was the last one allowed. */
+export interface ClaimNote {
+  refused?: Refusal;
+  last?: boolean;
+}
 
 /** What a task tells its coordinator about the fire it asks for. */
 export interface FireAsk {
@@ -13,6 +26,9 @@ export interface FireAsk {
   watchUntil?: number;
   /** Aborted when this process stops waiting for the answer. */
   signal?: AbortSignal;
+  policy?: FirePolicy;
+  /** Told, before the answer, what the records said besides won or lost. */
+  noted?: (note: ClaimNote) => void;
 }
 
 /**

@@ -127,7 +127,8 @@ export class Authority {
       case 'elect': {
         const verdict = await this.elect(request, peer, scope);
         if ('error' in verdict) return this.reply(request.id, { code: 'coordinator-error', message: verdict.error });
-        return this.reply(request.id, undefined, verdict.fencingToken === undefined ? { elected: verdict.elected } : { elected: verdict.elected, fencingToken: verdict.fencingToken });
+        const { elected, fencingToken, last, refused } = verdict;
+        return this.reply(request.id, undefined, { elected, ...(fencingToken === undefined ? {} : { fencingToken }), ...(last ? { last } : {}), ...(refused ? { refused } : {}) });
       }
       case 'started':
         this.started(request.key, peer, scope);
@@ -318,23 +319,34 @@ export class Authority {
   }
 
   /** The upstream's decision, bounded by this authority's timeout and by the first asker's wait. */
-  private upstreamElection(key: string, { ttlMs, slot = slotOfKey(key), deadline, waitMs }: Election, asker: PeerId): Promise<Outcome> {
+  private upstreamElection(key: string, election: Election, asker: PeerId): Promise<Outcome> {
+    const { ttlMs, slot = slotOfKey(key), deadline, waitMs, overlap, fleetMax } = election;
     const timeoutMs = waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(waitMs, 1));
-    if (this.records && slot !== undefined) return this.recordedClaim(key, slot, ttlMs, timeoutMs, asker);
+    if (this.records && slot !== undefined) return this.recordedClaim(key, slot, { ttlMs, overlap, fleetMax }, timeoutMs, asker);
     const { upstream } = this.options;
+    if (overlap !== undefined || fleetMax !== undefined) {
+      const name = upstream?.constructor?.name ?? 'its coordinator';
+      const error = new Error(`fire ${key} asks for a fleet-wide policy (overlap or fleetMaxExecutions), which needs fire records; this host's coordinator (${name}) keeps none: use RedisLockCoordinator, PostgresRunCoordinator or host-local election`);
+      return Promise.resolve({ elected: false, reason: 'coordinator-error', error });
+    }
     if (!upstream) return Promise.resolve({ elected: true });
     // The upstream may tell this process later that the fire ran nowhere, while the fire could still have started.
     return elect(upstream, key, ttlMs, timeoutMs, { slot, deadline, waitMs, watchUntil: (deadline ?? this.now()) + timeoutMs });
   }
 
   /** This host's claim of the fire, recorded, in the batch of its instant; lapsed fires it finds are reported. */
-  private async recordedClaim(id: string, slot: number, leaseMs: number, timeoutMs: number, asker: PeerId): Promise<Outcome> {
+  private async recordedClaim(id: string, slot: number, claim: Pick<Election, 'ttlMs' | 'overlap' | 'fleetMax'>, timeoutMs: number, asker: PeerId): Promise<Outcome> {
     const { claims } = this.records!;
     const holder = { host: hostName(), pid: this.peers.get(asker)?.pid ?? process.pid, incarnation: this.id };
+    const { ttlMs: leaseMs, overlap, fleetMax } = claim;
+    const request: ClaimRequest = { task: nameOfKey(id), slot, leaseMs, holder, claimId: `${this.id}:${++this.claims}` };
+    if (overlap) request.overlap = overlap;
+    if (fleetMax !== undefined) request.fleetMax = fleetMax;
     try {
-      const answer = await callBounded(() => claims.add({ task: nameOfKey(id), slot, leaseMs, holder, claimId: `${this.id}:${++this.claims}` }), timeoutMs, `the claim of ${id}`);
+      const answer = await callBounded(() => claims.add(request), timeoutMs, `the claim of ${id}`);
       for (const record of answer.lost) this.reportLapsed(record, asker);
-      return answer.won ? { elected: true, fencingToken: answer.fencingToken } : { elected: false, reason: 'not-elected' };
+      if (answer.won) return { elected: true, fencingToken: answer.fencingToken, ...(fleetMax !== undefined && answer.runs >= fleetMax ? { last: true } : {}) };
+      return { elected: false, reason: answer.refused ?? 'not-elected' };
     } catch (error) {
       return { elected: false, reason: 'coordinator-error', error };
     }
@@ -357,7 +369,7 @@ export class Authority {
     return this.options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
   }
 
-  private reply(id: string, error?: { code: ErrorCode; message: string }, fields?: Pick<Reply, 'elected' | 'fencingToken' | 'handedOver'>): Reply {
+  private reply(id: string, error?: { code: ErrorCode; message: string }, fields?: Pick<Reply, 'elected' | 'fencingToken' | 'last' | 'refused' | 'handedOver'>): Reply {
     const reply: Reply = { proto: PROTOCOL, v: VERSION, kind: 'reply', id, ok: error === undefined, authority: { id: this.id, pid: process.pid }, ...fields };
     if (error) reply.error = error;
     return reply;
@@ -377,8 +389,12 @@ export function scopedKey(scope: string, key: string): string {
 
 function toVerdict(election: Outcome): Verdict {
   if (!election.elected && election.reason === 'coordinator-error') return { error: `the upstream coordinator failed: ${describe(election.error)}` };
-  if (election.elected && election.fencingToken !== undefined) return { elected: true, fencingToken: election.fencingToken };
-  return { elected: election.elected };
+  if (election.elected) {
+    const { fencingToken, last } = election;
+    return { elected: true, ...(fencingToken === undefined ? {} : { fencingToken }), ...(last ? { last } : {}) };
+  }
+  const { reason } = election;
+  return reason === 'overlap' || reason === 'paused' || reason === 'limit' ? { elected: false, refused: reason } : { elected: false };
 }
 
 function describe(error: unknown): string {

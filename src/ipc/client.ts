@@ -109,8 +109,9 @@ export class AuthorityClient implements TrackingCoordinator {
 
   async shouldRun(key: string, ttlMs: number, fire: FireAsk = {}): Promise<boolean> {
     await this.ready(fire.signal);
-    const { slot = slotOfKey(key), deadline, waitMs, signal } = fire;
-    const reply = await this.request({ kind: 'elect', key, ttlMs, slot, deadline, waitMs }, this.timeoutMs, signal, key);
+    const { slot = slotOfKey(key), deadline, waitMs, signal, policy } = fire;
+    const reply = await this.request({ kind: 'elect', key, ttlMs, slot, deadline, waitMs, ...policy }, this.timeoutMs, signal, key);
+    fire.noted?.({ refused: reply.refused, last: reply.last === true });
     if (reply.elected === true) {
       this.won.set(key, typeof reply.fencingToken === 'number' ? reply.fencingToken : undefined);
       this.listen();

@@ -1,9 +1,14 @@
+import type { Refusal } from '../coordination/records/backend.js';
+
 /** The process that asked for a fire, as its transport names it (`worker 3 (pid 812)`, `PM2 process 4`, …). */
 export type PeerId = string;
 
-/** What one requester is told about one fire. */
-/** A win may carry the fencing token of the host's claim (a backend that keeps records gives one). */
-export type Verdict = { elected: boolean; fencingToken?: number } | { error: string };
+/**
+ * What one requester is told about one fire. A win may carry the fencing token of the host's claim (a backend that
+ * keeps records gives one); `refused`, `last` say what the records said besides won or lost (only the first asker
+ * hears `paused` or `overlap`: its process reports the fire).
+ */
+export type Verdict = { elected: boolean; fencingToken?: number; last?: boolean; refused?: Refusal } | { error: string };
 
 /** A request for a fire, waiting for its verdict. Plain data, no closure: a fire may be followed for its whole lease. */
 export interface Ask {
@@ -108,7 +113,8 @@ export class HostFire {
     } else {
       this.state = 'declined';
       this.answerFirst(verdict);
-      this.answerAll({ elected: false });
+      // Every process stops its copy at the fleet's limit; a skipped fire is reported by the process that asked first.
+      this.answerAll(verdict.refused === 'limit' ? verdict : { elected: false });
     }
   }
 

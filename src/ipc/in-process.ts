@@ -27,8 +27,10 @@ export class InProcessRoute implements TrackingCoordinator {
   async shouldRun(key: string, ttlMs: number, fire: FireAsk = {}): Promise<boolean> {
     const local = this.local();
     if (!local) throw new Error('this process stopped serving elections');
-    const verdict = await local.authority.elect({ key, ttlMs, slot: fire.slot ?? slotOfKey(key), deadline: fire.deadline, waitMs: fire.waitMs }, this.self, local.scope);
+    const { slot = slotOfKey(key), deadline, waitMs, policy } = fire;
+    const verdict = await local.authority.elect({ key, ttlMs, slot, deadline, waitMs, ...policy }, this.self, local.scope);
     if ('error' in verdict) throw new Error(verdict.error);
+    fire.noted?.({ refused: verdict.refused, last: verdict.last === true });
     if (verdict.elected) this.won.set(key, verdict.fencingToken);
     return verdict.elected;
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from '../builtins.js';
+import type { Refusal } from '../coordination/records/backend.js';
 import type { FireOutcome } from '../coordination/records/fire-record.js';
 
 /**
@@ -26,6 +27,9 @@ export interface Election {
   deadline?: number;
   /** How long the requester waits for its answer, in ms; a loser's answer is held at most this long. */
   waitMs?: number;
+  /** Fleet-wide policies of the task, for an authority whose fires are recorded. */
+  overlap?: 'skip';
+  fleetMax?: number;
 }
 
 /** The fields of a request besides the envelope's. */
@@ -57,6 +61,10 @@ export interface Reply {
   elected?: boolean;
   /** On a win, when the host's claim is recorded by a backend: its fencing token. */
   fencingToken?: number;
+  /** On a win: the fleet-wide run limit is reached with this run. */
+  last?: boolean;
+  /** On a loss: the records refused the claim by the task's policy. */
+  refused?: Refusal;
   /** On a release: another process took the fire over. */
   handedOver?: boolean;
   error?: { code: ErrorCode; message: string };
@@ -130,6 +138,10 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
     if (!(Number.isSafeInteger(ttlMs) && (ttlMs as number) > 0)) return { ok: false, code: 'bad-request', message: 'ttlMs must be a positive integer' };
     for (const [field, value] of [['slot', slot], ['deadline', deadline], ['waitMs', waitMs]] as const) {
       if (value !== undefined && !Number.isSafeInteger(value)) return { ok: false, code: 'bad-request', message: `${field} must be an integer` };
+    }
+    if (data.overlap !== undefined && data.overlap !== 'skip') return { ok: false, code: 'bad-request', message: "overlap must be 'skip' when given" };
+    if (data.fleetMax !== undefined && !(Number.isSafeInteger(data.fleetMax) && (data.fleetMax as number) > 0)) {
+      return { ok: false, code: 'bad-request', message: 'fleetMax must be a positive integer' };
     }
   }
   if (kind === 'release' && (typeof cause !== 'string' || cause.length > MAX_CAUSE_LENGTH)) {

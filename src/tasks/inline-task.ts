@@ -4,7 +4,7 @@ import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election } from '../coordination/election.js';
 import { COMPLETIONS, ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import type { FireOutcome } from '../coordination/records/fire-record.js';
-import { isTracking } from '../coordination/tracking.js';
+import { isTracking, type FirePolicy } from '../coordination/tracking.js';
 import { defaultElectionTimeout, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
 import { slotOfKey, type Notice } from '../ipc/protocol.js';
@@ -21,6 +21,8 @@ const ANSWER_MARGIN_MS = 100;
 /** A task whose function runs in this process, woken by the shared timer queue. */
 export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private readonly coordinator: RunCoordinator | undefined;
+  /** The fleet-wide policies each claim of this task carries, if any. */
+  private readonly policy: FirePolicy | undefined;
   private started = false;
   private destroyed = false;
   /** The next planned fire while started. */
@@ -45,6 +47,10 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     super(pattern, options);
     this.referenced = !options.unref;
     this.coordinator = options.distributed ? resolveRunCoordinator(options.runCoordinator) : undefined;
+    const { overlap, fleetMaxExecutions } = options;
+    if (overlap === 'skip' || fleetMaxExecutions !== undefined) {
+      this.policy = { ...(overlap === 'skip' ? { overlap } : {}), ...(fleetMaxExecutions !== undefined ? { fleetMax: fleetMaxExecutions } : {}) };
+    }
   }
 
   start(): void {
@@ -111,7 +117,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   private launch(slot: number, next: number | null): void {
-    if (this.inFlight > 0) {
+    // With `overlap: 'skip'` the fleet's records decide, and their refusal is the one report of the fire.
+    if (this.inFlight > 0 && !this.policy?.overlap) {
       this.emit('execution:overlap', slot);
       if (this.options.noOverlap) {
         this.logger.warn('task still running, new execution blocked by overlap prevention!');
@@ -143,16 +150,19 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
     const latestStart = slot + tolerance + timeout + delay;
     let fencingToken: number | undefined;
+    let fleetLast = false;
     if (coordinator) {
       const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, {
         slot,
         deadline: slot + tolerance,
         waitMs: Math.max(0, timeout - Math.min(ANSWER_MARGIN_MS, timeout / 4)),
         watchUntil: slot + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
+        ...(this.policy ? { policy: this.policy } : {}),
       });
       this.logElection(key, election);
       if (!election.elected) return this.skip(slot, election);
       fencingToken = election.fencingToken;
+      fleetLast = election.last === true;
     }
     const waited = await this.jitter(delay);
     const unable = this.unableToRun(waited, latestStart);
@@ -166,7 +176,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     tracking?.started(key);
     let execution: Execution | undefined;
     try {
-      execution = await this.runScheduled(slot, fencingToken);
+      execution = await this.runScheduled(slot, fencingToken, fleetLast);
     } finally {
       if (coordinator) await this.complete(coordinator, key, timeout, execution && outcomeOf(execution));
     }
@@ -224,14 +234,30 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.emit('execution:lost', slot, undefined, undefined, lostFire(this.name, slot, cause, ran));
   }
 
-  /** A fire that cannot be coordinated is reported even by a task stopped meanwhile: it may have run nowhere. */
+  /**
+   * A fire this process does not run. One that cannot be coordinated is reported even by a task stopped meanwhile:
+   * it may have run nowhere. One the fleet's policy refused is reported by the process told so (one per fire).
+   */
   private skip(slot: number, election: Exclude<Election, { elected: true }>): void {
-    if (election.reason === 'coordinator-error') {
-      const error = election.error instanceof Error ? election.error : new Error(String(election.error));
-      this.emit('execution:skipped', slot, undefined, 'coordinator-error', error);
-    } else if (this.started) {
-      this.emit('execution:skipped', slot, undefined, election.reason);
+    switch (election.reason) {
+      case 'coordinator-error': {
+        const error = election.error instanceof Error ? election.error : new Error(String(election.error));
+        return this.emit('execution:skipped', slot, undefined, 'coordinator-error', error);
+      }
+      case 'overlap':
+        return this.emit('execution:overlap', slot);
+      case 'limit':
+        return this.stopAtLimit(slot);
+      default:
+        if (this.started) this.emit('execution:skipped', slot, undefined, election.reason);
     }
+  }
+
+  /** This process's `maxExecutions`, or the fleet's `fleetMaxExecutions`, is reached: this copy stops. */
+  private stopAtLimit(slot: number): void {
+    if (this.destroyed) return;
+    this.emit('execution:maxReached', slot);
+    this.destroy();
   }
 
   /** Waits the random delay, if any; false when the task was stopped meanwhile. */
@@ -251,9 +277,9 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     return max !== undefined && this.runCount >= max;
   }
 
-  private async runScheduled(slot: number, fencingToken?: number): Promise<Execution> {
+  private async runScheduled(slot: number, fencingToken?: number, fleetLast = false): Promise<Execution> {
     this.runCount++;
-    const lastOne = this.limitReached();
+    const lastOne = this.limitReached() || fleetLast;
     if (lastOne) {
       // No further fire is planned once the last allowed run has started.
       this.expected = null;
@@ -262,10 +288,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.executing++;
     const execution: Execution = { id: randomUUID(), reason: 'scheduled' };
     await this.invoke(slot, execution, () => this.settleRun(), fencingToken);
-    if (lastOne) {
-      this.emit('execution:maxReached', slot);
-      this.destroy();
-    }
+    if (lastOne) this.stopAtLimit(slot);
     return execution;
   }
 

@@ -1,10 +1,12 @@
 import { assertTimeZone } from '../time/zone.js';
+import { isFireBackend } from '../coordination/records/backend.js';
+import { isTracking } from '../coordination/tracking.js';
 import type { Logger, RunCoordinator, TaskOptions } from '../types.js';
 
 const KNOWN = new Set<string>([
   'timezone', 'name', 'noOverlap', 'distributed', 'runCoordinator', 'distributedLease', 'maxExecutions',
   'maxRandomDelay', 'logger', 'suppressMissedWarning', 'missedExecutionTolerance', 'executeTimeout',
-  'startTimeout', 'unref', 'electionTimeout',
+  'startTimeout', 'unref', 'electionTimeout', 'overlap', 'fleetMaxExecutions',
 ]);
 
 const REMOVED_IN_NODE_CRON_4: Record<string, string> = {
@@ -39,6 +41,8 @@ const CHECKS: Array<[keyof TaskOptions, Check, string]> = [
   ['unref', isBoolean, 'a boolean'],
   ['distributedLease', isPositiveInteger, 'a positive integer number of milliseconds'],
   ['maxExecutions', isPositiveInteger, 'a positive integer'],
+  ['fleetMaxExecutions', isPositiveInteger, 'a positive integer'],
+  ['overlap', (v) => v === 'allow' || v === 'skip', "'allow' or 'skip'"],
   ['maxRandomDelay', isNonNegative, 'a non-negative number of milliseconds'],
   ['missedExecutionTolerance', isNonNegative, 'a non-negative number of milliseconds'],
   ['executeTimeout', isPositive, 'a positive number of milliseconds'],
@@ -97,7 +101,26 @@ export function checkOptions(options: unknown, warn: (message: string) => void):
     }
     checkDistributedName(checked.name as string);
   }
+  checkFleetPolicies(checked as TaskOptions);
   return checked as TaskOptions;
+}
+
+/** The options that need fire records: only a distributed task has them, and only a coordinator that keeps records. */
+function checkFleetPolicies(options: TaskOptions): void {
+  const policies = [options.overlap === 'skip' ? "`overlap: 'skip'`" : undefined, options.fleetMaxExecutions !== undefined ? '`fleetMaxExecutions`' : undefined].filter(Boolean);
+  if (policies.length === 0) return;
+  const what = policies.join(' and ');
+  if (options.distributed !== true) {
+    const local = options.overlap === 'skip' ? 'noOverlap: true' : 'maxExecutions';
+    throw new TypeError(`fleetcron: ${what} apply across the fleet and need \`distributed: true\`; within one process use \`${local}\``);
+  }
+  const coordinator = options.runCoordinator;
+  if (coordinator && !isFireBackend(coordinator) && !isTracking(coordinator)) {
+    throw new TypeError(
+      `fleetcron: ${what} need a coordinator that keeps fire records — RedisLockCoordinator (fleetcron/redis), PostgresRunCoordinator ` +
+        `(fleetcron/postgres), MemoryRunCoordinator, or host-local election; this task's runCoordinator (${coordinator.constructor?.name ?? 'an object'}) implements only shouldRun/onComplete`,
+    );
+  }
 }
 
 /** A distributed task's name goes into every election key, in every topology, so it is checked once, here. */

@@ -143,6 +143,9 @@ describe('two hosts sharing one backend: a fire whose holder went silent', () =>
       },
       end: (...args) => shared.end(...args),
       history: (task, options) => shared.history(task, options),
+      pause: (task) => shared.pause(task),
+      resume: (task) => shared.resume(task),
+      taskState: (task) => shared.taskState(task),
     });
     const [a, b] = [host(facade(), 'a'), host(shared, 'b')];
     const slot = Date.now() + 10;

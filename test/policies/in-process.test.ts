@@ -1,0 +1,84 @@
+// Fleet-wide policies through the whole election path of one process, with the in-memory records (host-local
+// election); the Redis and PostgreSQL backends run the same claim contract, and their fleets are tested apart.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import cron, { MemoryRunCoordinator, type RunCoordinator } from '../../src/index.js';
+import { recordingLogger } from '../support/quiet-logger.js';
+
+const T0 = Date.parse('2030-06-01T12:00:00.250Z');
+const second = (ms: number) => Math.round((ms - T0) / 1000);
+
+describe('fleet-wide policies, host-local records', () => {
+  beforeEach(() => void vi.useFakeTimers({ now: T0 }));
+  afterEach(async () => {
+    await cron.shutdown(0);
+    vi.useRealTimers();
+  });
+
+  it("overlap 'skip': a fire due while the task runs is not run, reported once as execution:overlap and recorded skipped", async () => {
+    const backend = new MemoryRunCoordinator();
+    const runs: Array<[number, number]> = [];
+    const task = cron.schedule('* * * * * *', async (ctx) => {
+      const start = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      runs.push([second(ctx.date.getTime()), second(start)]);
+    }, { name: 'long', distributed: true, overlap: 'skip', runCoordinator: backend, logger: recordingLogger() });
+    const overlaps: number[] = [];
+    task.on('execution:overlap', (ctx) => void overlaps.push(second(ctx.date.getTime())));
+    await vi.advanceTimersByTimeAsync(7000);
+    task.stop();
+    await vi.advanceTimersByTimeAsync(3000);
+    // Each run lasts 2.5 s: runs start at 1, 4 and 7; the fires between overlap.
+    expect(runs).toEqual([[1, 1], [4, 4], [7, 7]]);
+    expect(overlaps).toEqual([2, 3, 5, 6]);
+    const states = (await backend.history('long')).reverse().map((record) => `${second(record.slot)} ${record.state}`);
+    expect(states).toEqual(['1 succeeded', '2 skipped', '3 skipped', '4 succeeded', '5 skipped', '6 skipped', '7 succeeded']);
+  });
+
+  it('fleetMaxExecutions: three runs in all, then the task stops with execution:maxReached', async () => {
+    const backend = new MemoryRunCoordinator();
+    let runs = 0;
+    const task = cron.schedule('* * * * * *', () => void runs++, { name: 'thrice', distributed: true, fleetMaxExecutions: 3, runCoordinator: backend, logger: recordingLogger() });
+    const reached = vi.fn();
+    task.on('execution:maxReached', reached);
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(runs).toBe(3);
+    expect(reached).toHaveBeenCalledTimes(1);
+    expect(task.getStatus()).toBe('destroyed');
+    expect(await backend.taskState('thrice')).toEqual({ paused: false, runs: 3 });
+    // The count is the fleet's: a new copy of the task (a restart) does not run again.
+    const again = cron.schedule('* * * * * *', () => void runs++, { name: 'thrice', distributed: true, fleetMaxExecutions: 3, runCoordinator: backend, logger: recordingLogger() });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(runs).toBe(3);
+    expect(again.getStatus()).toBe('destroyed');
+  });
+
+  it('pause: fires are skipped with reason paused and recorded so; resume: they run again', async () => {
+    const backend = new MemoryRunCoordinator();
+    const ran: number[] = [];
+    const task = cron.schedule('* * * * * *', (ctx) => void ran.push(second(ctx.date.getTime())), { name: 'pausable', distributed: true, runCoordinator: backend, logger: recordingLogger() });
+    const skipped: string[] = [];
+    task.on('execution:skipped', (ctx) => void skipped.push(`${second(ctx.date.getTime())} ${ctx.reason}`));
+    await vi.advanceTimersByTimeAsync(1000);
+    await backend.pause('pausable');
+    await vi.advanceTimersByTimeAsync(2000);
+    await backend.resume('pausable');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ran).toEqual([1, 4]);
+    expect(skipped).toEqual(['2 paused', '3 paused']);
+    const records = (await backend.history('pausable')).reverse();
+    expect(records.map((record) => `${second(record.slot)} ${record.state}`)).toEqual(['1 succeeded', '2 skipped', '3 skipped', '4 succeeded']);
+    expect(records[1]!.error).toEqual({ name: 'Paused', message: 'the task was paused' });
+  });
+
+  it('the policies need distributed: true and a coordinator that keeps records; the errors say which', () => {
+    const plain: RunCoordinator = { shouldRun: () => true };
+    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', overlap: 'skip' })).toThrow(/need `distributed: true`; within one process use `noOverlap: true`/);
+    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', fleetMaxExecutions: 2 })).toThrow(/within one process use `maxExecutions`/);
+    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, overlap: 'skip', runCoordinator: plain })).toThrow(
+      /`overlap: 'skip'` need a coordinator that keeps fire records — RedisLockCoordinator .*implements only shouldRun\/onComplete/,
+    );
+    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, overlap: 'never' as 'skip' })).toThrow(/option `overlap` must be 'allow' or 'skip' \(got 'never'\)/);
+    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, fleetMaxExecutions: 0 })).toThrow(/option `fleetMaxExecutions` must be a positive integer/);
+    expect(cron.getTasks().size).toBe(0);
+  });
+});
