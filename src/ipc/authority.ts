@@ -4,7 +4,7 @@ import { complete, elect, type Election as Outcome } from '../coordination/elect
 import { MemoryRunCoordinator } from '../coordination/memory.js';
 import { ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import { processLocalKind } from '../coordination/process-local.js';
-import { isFireBackend, type ClaimAnswer, type ClaimRequest, type FireBackend } from '../coordination/records/backend.js';
+import { isFireBackend, type ClaimAnswer, type ClaimRequest, type FireBackend, type TaskState } from '../coordination/records/backend.js';
 import type { FireOutcome, FireRecord, HistoryOptions } from '../coordination/records/fire-record.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
@@ -108,6 +108,24 @@ export class Authority {
   /** The latest records of a task's fires, newest first: what this host's backend (or its memory) holds. */
   history(task: string, options?: HistoryOptions): Promise<FireRecord[]> {
     return this.records ? this.records.backend.history(task, options) : Promise.resolve([]);
+  }
+
+  /** Pauses the task fleet-wide (host-wide for host-local records): its fires are skipped with reason `paused`. */
+  pause(task: string): Promise<void> {
+    return this.withRecords('pause', (backend) => backend.pause(task));
+  }
+
+  resume(task: string): Promise<void> {
+    return this.withRecords('resume', (backend) => backend.resume(task));
+  }
+
+  taskState(task: string): Promise<TaskState> {
+    return this.withRecords('taskState', (backend) => backend.taskState(task));
+  }
+
+  private withRecords<T>(what: string, call: (backend: FireBackend) => Promise<T>): Promise<T> {
+    if (this.records) return call(this.records.backend);
+    return Promise.reject(new Error(`${what}: this authority's upstream keeps no fire records (use RedisLockCoordinator, PostgresRunCoordinator or host-local election)`));
   }
 
   /** How many fires are followed now. */

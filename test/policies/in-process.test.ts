@@ -2,6 +2,7 @@
 // election); the Redis and PostgreSQL backends run the same claim contract, and their fleets are tested apart.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import cron, { MemoryRunCoordinator, type RunCoordinator } from '../../src/index.js';
+import { Authority } from '../../src/ipc/authority.js';
 import { recordingLogger } from '../support/quiet-logger.js';
 
 const T0 = Date.parse('2030-06-01T12:00:00.250Z');
@@ -80,5 +81,31 @@ describe('fleet-wide policies, host-local records', () => {
     expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, overlap: 'never' as 'skip' })).toThrow(/option `overlap` must be 'allow' or 'skip' \(got 'never'\)/);
     expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, fleetMaxExecutions: 0 })).toThrow(/option `fleetMaxExecutions` must be a positive integer/);
     expect(cron.getTasks().size).toBe(0);
+  });
+});
+
+describe('a host authority without upstream (host-local records)', () => {
+  it('pauses and resumes a task for the whole host; its paused fires are refused to the first asker only', async () => {
+    const authority = new Authority({ logger: recordingLogger() });
+    const slot = Date.now() + 50;
+    const key = (at: number) => `hostwide:${new Date(at).toISOString()}`;
+    await authority.pause('hostwide');
+    expect(await authority.taskState('hostwide')).toEqual({ paused: true, runs: 0 });
+    const [first, second] = await Promise.all([
+      authority.elect({ key: key(slot), ttlMs: 1000, slot, deadline: slot + 1000 }, { id: 'w1' }),
+      authority.elect({ key: key(slot), ttlMs: 1000, slot, deadline: slot + 1000 }, { id: 'w2' }),
+    ]);
+    expect([first, second]).toEqual([{ elected: false, refused: 'paused' }, { elected: false }]);
+    await authority.resume('hostwide');
+    expect(await authority.elect({ key: key(slot + 1000), ttlMs: 1000, slot: slot + 1000, deadline: slot + 2000 }, { id: 'w1' })).toMatchObject({ elected: true });
+    expect(await authority.taskState('hostwide')).toEqual({ paused: false, runs: 1 });
+  });
+
+  it("a plain upstream keeps no records: pause is refused, and a fire asking for a policy is a coordinator error that says why", async () => {
+    const authority = new Authority({ upstream: { shouldRun: () => true }, logger: recordingLogger() });
+    await expect(authority.pause('x')).rejects.toThrow(/keeps no fire records/);
+    const slot = Date.now() + 50;
+    const verdict = await authority.elect({ key: `x:${new Date(slot).toISOString()}`, ttlMs: 1000, slot, deadline: slot + 1000, overlap: 'skip' }, { id: 'w1' });
+    expect(verdict).toEqual({ error: expect.stringMatching(/needs fire records; this host's coordinator \(Object\) keeps none/) });
   });
 });

@@ -1,0 +1,109 @@
+// Fleet-wide policies on two hosts — two process trees, a node:cluster primary and two workers each, the second
+// host's clock 400 ms ahead — sharing Redis or PostgreSQL as the backend that keeps the fleet's fire records.
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordBackends } from '../support/backends.js';
+import { Fixture, type Report } from '../support/processes.js';
+
+const BACKENDS = await recordBackends();
+
+const fixtures: Fixture[] = [];
+afterEach(async () => {
+  await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+});
+
+function twoHosts(env: NodeJS.ProcessEnv): [Fixture, Fixture] {
+  const hosts: [Fixture, Fixture] = [
+    new Fixture('records-host.ts', { ...env, HOST_NAME: 'a', WORKERS: '2' }),
+    new Fixture('records-host.ts', { ...env, HOST_NAME: 'b', WORKERS: '2', CLOCK_OFFSET_MS: '400' }),
+  ];
+  fixtures.push(...hosts);
+  return hosts;
+}
+
+const all = (hosts: Fixture[], type: string): Report[] => hosts.flatMap((h) => h.of(type));
+const slots = (reports: Report[]) => reports.map((r) => r.slot as string);
+
+/** Runs an admin process (no task scheduled) that pauses or resumes the task; resolves with its report. */
+async function admin(env: NodeJS.ProcessEnv, action: 'pause' | 'resume'): Promise<Report> {
+  const script = new Fixture('records-admin.ts', { ...env, ACTION: action });
+  fixtures.push(script);
+  await script.exit();
+  const [done] = script.of('done');
+  if (!done) throw new Error(`the admin process did not ${action}:\n${script.output}`);
+  return done;
+}
+
+/** Every fire from the first to the last seen, `periodMs` apart, is listed exactly once. */
+function expectEachFireOnce(seen: string[], periodMs: number): void {
+  const sorted = [...seen].sort();
+  expect(new Set(sorted).size, `a fire reported twice: ${sorted.join(', ')}`).toBe(sorted.length);
+  for (let i = 1; i < sorted.length; i++) expect(Date.parse(sorted[i]!) - Date.parse(sorted[i - 1]!), `a fire unaccounted for after ${sorted[i - 1]}`).toBe(periodMs);
+}
+
+for (const backend of BACKENDS) {
+  describe.skipIf(!backend.up)(`two hosts on ${backend.name}: fleet-wide policies`, () => {
+    it("overlap 'skip', a 5 s job every 2 s: no two runs overlap in time across hosts; every fire is run or reported once", async () => {
+      const { env, cleanup } = backend.make();
+      try {
+        const hosts = twoHosts({ ...env, SCHEDULE: '*/2 * * * * *', RUN_MS: '5000', LEASE_MS: '2000', OVERLAP: 'skip' });
+        await hosts[0].until(() => all(hosts, 'done').length >= 3, 45_000, 'three finished runs');
+        const runs = all(hosts, 'run');
+        const done = new Map(all(hosts, 'done').map((d) => [d.slot as string, d.at as number]));
+        const finished = runs.filter((r) => done.has(r.slot as string)).sort((x, y) => (x.at as number) - (y.at as number));
+        for (let i = 1; i < finished.length; i++) {
+          expect(finished[i]!.at as number, `${finished[i]!.slot} started before ${finished[i - 1]!.slot} ended`).toBeGreaterThan(done.get(finished[i - 1]!.slot as string)!);
+        }
+        // A fire is run or reported as overlapping, once, by one process of the fleet: up to the last fire both hosts saw.
+        const last = [...slots(runs), ...slots(all(hosts, 'overlap'))].sort().at(-1)!;
+        const settled = (r: Report) => (r.slot as string) < last;
+        expectEachFireOnce([...slots(runs.filter(settled)), ...slots(all(hosts, 'overlap').filter(settled))], 2000);
+        expect(all(hosts, 'overlap').length).toBeGreaterThanOrEqual(2);
+        expect(all(hosts, 'lost')).toEqual([]);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 70_000);
+
+    it('fleetMaxExecutions 3: exactly three runs across both hosts, then every worker stops its copy with execution:maxReached', async () => {
+      const { env, cleanup } = backend.make();
+      try {
+        const hosts = twoHosts({ ...env, SCHEDULE: '* * * * * *', RUN_MS: '50', FLEET_MAX: '3' });
+        await hosts[0].until(() => all(hosts, 'maxReached').length >= 4, 30_000, 'all four workers stopping');
+        // The copies stopped: two more seconds bring no run.
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        expect(all(hosts, 'run')).toHaveLength(3);
+        expect(new Set(all(hosts, 'maxReached').map((r) => r.pid)).size).toBe(4);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 60_000);
+
+    it('pause from an admin process: no host runs, each paused fire is reported once with reason paused; resume: runs again', async () => {
+      const { env, cleanup } = backend.make();
+      try {
+        const hosts = twoHosts({ ...env, SCHEDULE: '* * * * * *', RUN_MS: '50' });
+        await hosts[0].until(() => all(hosts, 'done').length >= 2, 30_000, 'two runs');
+        const paused = await admin(env, 'pause');
+        expect(paused.state).toEqual({ paused: true, runs: expect.any(Number) });
+        await hosts[0].until(() => all(hosts, 'skipped').length >= 3, 20_000, 'three paused fires');
+        const runsWhilePaused = all(hosts, 'run').length;
+        const resumed = await admin(env, 'resume');
+        expect(resumed.state).toMatchObject({ paused: false });
+        await hosts[0].until(() => all(hosts, 'run').length >= runsWhilePaused + 2, 20_000, 'two runs after resume');
+        const skipped = all(hosts, 'skipped');
+        expect(new Set(skipped.map((r) => r.reason))).toEqual(new Set(['paused']));
+        // No fire both ran and was skipped, none reported twice, none missing between the first and the last.
+        const runs = slots(all(hosts, 'run'));
+        expectEachFireOnce([...runs, ...slots(skipped)], 1000);
+        // Paused fires lie between the pause and the resume: every run is before the first skip or after the last.
+        const [firstSkip, lastSkip] = [slots(skipped).sort()[0]!, slots(skipped).sort().at(-1)!];
+        expect(runs.filter((slot) => slot > firstSkip && slot < lastSkip)).toEqual([]);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 70_000);
+  });
+}
