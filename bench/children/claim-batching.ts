@@ -1,6 +1,6 @@
 // N distributed tasks of the scale mix elected by one authority over a backend that keeps records (in memory,
 // counting its calls): upstream calls per second for the fires of a host, with claims and ends batched per
-// event-loop turn or sent one by one (maxBatch 1).
+// event-loop turn or sent one by one (maxBatch 1), and with the fleet-wide policies on or off.
 import cron, { MemoryRunCoordinator } from '../../src/index.js';
 import type { FireBackend } from '../../src/coordination/records/backend.js';
 import { Authority } from '../../src/ipc/authority.js';
@@ -14,6 +14,8 @@ export interface BatchingParams {
   tasks: number;
   seconds: number;
   maxBatch: number;
+  /** Every task with `overlap: 'skip'` and a `fleetMaxExecutions` it never reaches. */
+  policies: boolean;
 }
 
 export interface BatchingResult {
@@ -23,7 +25,7 @@ export interface BatchingResult {
   renewCalls: number;
 }
 
-const { tasks: count, seconds, maxBatch } = params<BatchingParams>();
+const { tasks: count, seconds, maxBatch, policies } = params<BatchingParams>();
 cron.setLogger(silentLogger);
 const memory = new MemoryRunCoordinator({ perTask: 5 });
 const calls = { claim: 0, claimed: 0, end: 0, renew: 0, counting: false };
@@ -50,7 +52,13 @@ const local = { authority: new Authority({ upstream: counted, maxBatch }), scope
 const route = new InProcessRoute(() => local, { id: 'bench', pid: process.pid });
 const mix = taskMix(count);
 const tasks = mix.expressions.map((expression, i) =>
-  cron.schedule(expression, () => undefined, { name: `t${i}`, distributed: true, runCoordinator: route, timezone: 'UTC' }),
+  cron.schedule(expression, () => undefined, {
+    name: `t${i}`,
+    distributed: true,
+    runCoordinator: route,
+    timezone: 'UTC',
+    ...(policies ? { overlap: 'skip' as const, fleetMaxExecutions: 1e9 } : {}),
+  }),
 );
 const start = await untilSecondPhase(500);
 calls.counting = true;
