@@ -67,6 +67,8 @@ export interface TaskContext {
    * timeout). `signal.reason` says why.
    */
   signal?: AbortSignal;
+  /** fleetcron, in the task function: this run catches up a fire nobody ran (`catchUp`); `date` is that fire. */
+  catchUp?: boolean;
 }
 
 export type TaskFn = (context: TaskContext) => unknown;
@@ -111,6 +113,11 @@ export interface TaskOptions {
    * stops with `execution:maxReached`. `maxExecutions` counts in this process only.
    */
   fleetMaxExecutions?: number;
+  /**
+   * fleetcron, distributed tasks: when the task starts, the latest fire of the last `catchUp` ms that has no record
+   * anywhere in the fleet (the whole fleet was down) runs once, elected like any fire, with `ctx.catchUp === true`.
+   */
+  catchUp?: number;
 }
 
 export interface ScheduledTask {

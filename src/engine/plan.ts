@@ -45,3 +45,10 @@ export function defaultElectionTimeout(slot: number, next: number | null): numbe
   if (next === null) return 5000;
   return Math.min(5000, Math.max(100, Math.floor((next - slot) / 2)));
 }
+
+/** The latest fire in `[now - windowMs, now)`: the one a catch-up runs, if nobody has a record of it. */
+export function latestFireWithin(windowMs: number, now: number, nextAfter: NextFire): number | undefined {
+  let latest: number | undefined;
+  for (let fire = nextAfter(now - windowMs - 1); fire !== null && fire < now; fire = nextAfter(fire)) latest = fire;
+  return latest;
+}

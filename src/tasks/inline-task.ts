@@ -5,7 +5,7 @@ import { complete, elect, type Election } from '../coordination/election.js';
 import { COMPLETIONS, ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import type { FireOutcome } from '../coordination/records/fire-record.js';
 import { isTracking, type FirePolicy } from '../coordination/tracking.js';
-import { defaultElectionTimeout, planFire } from '../engine/plan.js';
+import { defaultElectionTimeout, latestFireWithin, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
 import { slotOfKey, type Notice } from '../ipc/protocol.js';
 import type { Execution, RunCoordinator, TaskFn, TaskOptions, TaskStatus } from '../types.js';
@@ -61,6 +61,16 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (this.expected !== null) timerQueue.add(this, this.expected, this.referenced);
     // Delivered on the next microtask, so listeners attached right after schedule() see it.
     this.emitter.emitLater('task:started', this.context(now));
+    this.catchUp(now);
+  }
+
+  /** The latest fire of the catch-up window runs now, if the fleet's records have nobody claiming it. */
+  private catchUp(now: number): void {
+    const window = this.options.catchUp;
+    const slot = window === undefined || !this.coordinator ? undefined : latestFireWithin(window, now, (ms) => this.schedule.next(ms));
+    if (slot === undefined) return;
+    this.inFlight++;
+    void this.runFire(slot, this.expected, true).finally(() => this.inFlight--);
   }
 
   stop(): void {
@@ -141,28 +151,34 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
    * (stopped meanwhile, its limit reached, too late) is given back, so another process of the host can run it;
    * when nobody does, it is reported here, whatever the task's state.
    */
-  private async runFire(slot: number, next: number | null): Promise<void> {
+  private async runFire(slot: number, next: number | null, catchUp = false): Promise<void> {
     const coordinator = this.coordinator;
     const key = `${this.name}:${new Date(slot).toISOString()}`;
-    const timeout = this.options.electionTimeout ?? defaultElectionTimeout(slot, next);
+    // A catch-up is due when it is asked for, not at its long-past slot.
+    const due = catchUp ? Date.now() : slot;
+    const timeout = this.options.electionTimeout ?? defaultElectionTimeout(due, next);
     const tolerance = this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS;
     const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
     // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
-    const latestStart = slot + tolerance + timeout + delay;
-    let fencingToken: number | undefined;
-    let fleetLast = false;
+    const latestStart = due + tolerance + timeout + delay;
+    const claim: RunClaim = { catchUp };
     if (coordinator) {
       const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, {
         slot,
-        deadline: slot + tolerance,
+        deadline: due + tolerance,
         waitMs: Math.max(0, timeout - Math.min(ANSWER_MARGIN_MS, timeout / 4)),
-        watchUntil: slot + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
+        watchUntil: due + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
         ...(this.policy ? { policy: this.policy } : {}),
       });
-      this.logElection(key, election);
-      if (!election.elected) return this.skip(slot, election);
-      fencingToken = election.fencingToken;
-      fleetLast = election.last === true;
+      if (catchUp) {
+        // Not a fire of the schedule: losing it is the usual case (somebody ran it), and no reason for a report.
+        if (!election.elected && election.reason === 'coordinator-error') this.logger.warn(`task ${this.name}: the catch-up of fire ${key} was not run: ${describeError(election.error)}`);
+      } else {
+        this.logElection(key, election);
+      }
+      if (!election.elected) return catchUp ? undefined : this.skip(slot, election);
+      claim.fencingToken = election.fencingToken;
+      claim.last = election.last === true;
     }
     const waited = await this.jitter(delay);
     const unable = this.unableToRun(waited, latestStart);
@@ -176,7 +192,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     tracking?.started(key);
     let execution: Execution | undefined;
     try {
-      execution = await this.runScheduled(slot, fencingToken, fleetLast);
+      execution = await this.runScheduled(slot, claim);
     } finally {
       if (coordinator) await this.complete(coordinator, key, timeout, execution && outcomeOf(execution));
     }
@@ -277,9 +293,9 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     return max !== undefined && this.runCount >= max;
   }
 
-  private async runScheduled(slot: number, fencingToken?: number, fleetLast = false): Promise<Execution> {
+  private async runScheduled(slot: number, claim: RunClaim = {}): Promise<Execution> {
     this.runCount++;
-    const lastOne = this.limitReached() || fleetLast;
+    const lastOne = this.limitReached() || claim.last === true;
     if (lastOne) {
       // No further fire is planned once the last allowed run has started.
       this.expected = null;
@@ -287,7 +303,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     }
     this.executing++;
     const execution: Execution = { id: randomUUID(), reason: 'scheduled' };
-    await this.invoke(slot, execution, () => this.settleRun(), fencingToken);
+    await this.invoke(slot, execution, () => this.settleRun(), claim);
     if (lastOne) this.stopAtLimit(slot);
     return execution;
   }
@@ -297,11 +313,12 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   /** Runs the function once and reports it; `beforeReport` runs between the end of the run and its events. */
-  private async invoke(date: number, execution: Execution, beforeReport?: () => void, fencingToken?: number): Promise<void> {
+  private async invoke(date: number, execution: Execution, beforeReport?: () => void, claim: RunClaim = {}): Promise<void> {
     execution.startedAt = new Date();
     this.emit('execution:started', date, execution);
     const context = this.context(date, execution);
-    if (fencingToken !== undefined) context.fencingToken = fencingToken;
+    if (claim.fencingToken !== undefined) context.fencingToken = claim.fencingToken;
+    if (claim.catchUp) context.catchUp = true;
     const run = new Run(date);
     context.signal = run.signal;
     this.running.add(run);
@@ -335,6 +352,13 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 }
 
+/** What the election of a run said: its fencing token, whether it is the fleet's last allowed run, or a catch-up. */
+interface RunClaim {
+  fencingToken?: number;
+  last?: boolean;
+  catchUp?: boolean;
+}
+
 /** A run in progress: its fire (the planned instant, or now for `execute()`) and the abort of its `ctx.signal`. */
 class Run extends AbortController {
   constructor(readonly slot: number) {
@@ -348,6 +372,10 @@ function outcomeOf({ startedAt, finishedAt, error }: Execution): FireOutcome {
   if (!error) return { state: 'succeeded', ...times };
   const thrown = error instanceof Error ? error : new Error(String(error));
   return { state: 'failed', ...times, error: { name: thrown.name.slice(0, 200), message: thrown.message.slice(0, 1000) } };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The error of an `execution:lost` event. */

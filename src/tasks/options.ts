@@ -6,7 +6,7 @@ import type { Logger, RunCoordinator, TaskOptions } from '../types.js';
 const KNOWN = new Set<string>([
   'timezone', 'name', 'noOverlap', 'distributed', 'runCoordinator', 'distributedLease', 'maxExecutions',
   'maxRandomDelay', 'logger', 'suppressMissedWarning', 'missedExecutionTolerance', 'executeTimeout',
-  'startTimeout', 'unref', 'electionTimeout', 'overlap', 'fleetMaxExecutions',
+  'startTimeout', 'unref', 'electionTimeout', 'overlap', 'fleetMaxExecutions', 'catchUp',
 ]);
 
 const REMOVED_IN_NODE_CRON_4: Record<string, string> = {
@@ -42,6 +42,7 @@ const CHECKS: Array<[keyof TaskOptions, Check, string]> = [
   ['distributedLease', isPositiveInteger, 'a positive integer number of milliseconds'],
   ['maxExecutions', isPositiveInteger, 'a positive integer'],
   ['fleetMaxExecutions', isPositiveInteger, 'a positive integer'],
+  ['catchUp', isPositiveInteger, 'a positive integer number of milliseconds'],
   ['overlap', (v) => v === 'allow' || v === 'skip', "'allow' or 'skip'"],
   ['maxRandomDelay', isNonNegative, 'a non-negative number of milliseconds'],
   ['missedExecutionTolerance', isNonNegative, 'a non-negative number of milliseconds'],
@@ -107,12 +108,16 @@ export function checkOptions(options: unknown, warn: (message: string) => void):
 
 /** The options that need fire records: only a distributed task has them, and only a coordinator that keeps records. */
 function checkFleetPolicies(options: TaskOptions): void {
-  const policies = [options.overlap === 'skip' ? "`overlap: 'skip'`" : undefined, options.fleetMaxExecutions !== undefined ? '`fleetMaxExecutions`' : undefined].filter(Boolean);
+  const policies = [
+    options.overlap === 'skip' ? "`overlap: 'skip'`" : undefined,
+    options.fleetMaxExecutions !== undefined ? '`fleetMaxExecutions`' : undefined,
+    options.catchUp !== undefined ? '`catchUp`' : undefined,
+  ].filter(Boolean);
   if (policies.length === 0) return;
   const what = policies.join(' and ');
   if (options.distributed !== true) {
-    const local = options.overlap === 'skip' ? 'noOverlap: true' : 'maxExecutions';
-    throw new TypeError(`fleetcron: ${what} apply across the fleet and need \`distributed: true\`; within one process use \`${local}\``);
+    const local = options.overlap === 'skip' ? '; within one process use `noOverlap: true`' : options.fleetMaxExecutions !== undefined ? '; within one process use `maxExecutions`' : '';
+    throw new TypeError(`fleetcron: ${what} apply across the fleet and need \`distributed: true\`${local}`);
   }
   const coordinator = options.runCoordinator;
   if (coordinator && !isFireBackend(coordinator) && !isTracking(coordinator)) {

@@ -71,6 +71,29 @@ describe('fleet-wide policies, host-local records', () => {
     expect(records[1]!.error).toEqual({ name: 'Paused', message: 'the task was paused' });
   });
 
+  it('catchUp: the latest fire of the window that nobody ran runs once at start, with ctx.catchUp; never again, never one with a record', async () => {
+    const backend = new MemoryRunCoordinator();
+    const runs: string[] = [];
+    const options = { name: 'nightly', distributed: true, catchUp: 10_000, runCoordinator: backend, logger: recordingLogger() } as const;
+    const schedule = () => cron.schedule('*/2 * * * * *', (ctx) => void runs.push(`${second(ctx.date.getTime())}${ctx.catchUp ? ' catch-up' : ''} at ${second(Date.now())}`), options);
+    let task = schedule();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(runs, 'the fire at 0 predates these in-memory records (they began with the task): nobody can say it did not run').toEqual(['2 at 2']);
+    task.destroy();
+    // The whole "fleet" is down across the fires at 4, 6 and 8; it starts again at 9, within the window.
+    await vi.advanceTimersByTimeAsync(7000);
+    task = schedule();
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(runs).toEqual(['2 at 2', '8 catch-up at 9', '10 at 10']);
+    task.destroy();
+    // A second restart: the fire at 8 has a record now, and so has the one at 10.
+    task = schedule();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs).toHaveLength(3);
+    const states = (await backend.history('nightly')).reverse().map((record) => `${second(record.slot)} ${record.state}`);
+    expect(states).toEqual(['2 succeeded', '8 succeeded', '10 succeeded']);
+  });
+
   it('the policies need distributed: true and a coordinator that keeps records; the errors say which', () => {
     const plain: RunCoordinator = { shouldRun: () => true };
     expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', overlap: 'skip' })).toThrow(/need `distributed: true`; within one process use `noOverlap: true`/);
