@@ -80,6 +80,35 @@ for (const backend of BACKENDS) {
       }
     }, 60_000);
 
+    it('catchUp: every process down across a fire, started again within the window: that fire runs once; a second restart does not run it again', async () => {
+      const { env, cleanup } = backend.make();
+      const fleetEnv = { ...env, SCHEDULE: '*/5 * * * * *', RUN_MS: '50', CATCH_UP: '30000' };
+      try {
+        const first = twoHosts(fleetEnv);
+        await first[0].until(() => all(first, 'done').length >= 1, 30_000, 'a run');
+        const ranBefore = slots(all(first, 'run'));
+        await Promise.all(first.map((host) => host.stop()));
+        // Down for more than a period: at least one fire passes with nobody up.
+        await new Promise((resolve) => setTimeout(resolve, 6000));
+        const second = twoHosts(fleetEnv);
+        await second[0].until(() => all(second, 'run').some((r) => r.catchUp), 30_000, 'the catch-up run');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const caughtUp = all(second, 'run').filter((r) => r.catchUp);
+        expect(caughtUp, 'one catch-up across two hosts and four workers').toHaveLength(1);
+        const missed = caughtUp[0]!.slot as string;
+        expect(ranBefore).not.toContain(missed);
+        await Promise.all(second.map((host) => host.stop()));
+        const third = twoHosts(fleetEnv);
+        await third[0].until(() => all(third, 'done').length >= 1, 30_000, 'a run after the second restart');
+        const everyRun = [...ranBefore, ...slots(all(second, 'run')), ...slots(all(third, 'run'))];
+        expect(everyRun.filter((slot) => slot === missed), 'the caught-up fire ran once in all').toHaveLength(1);
+        expect(new Set(everyRun).size, 'no fire ran twice').toBe(everyRun.length);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 120_000);
+
     it('pause from an admin process: no host runs, each paused fire is reported once with reason paused; resume: runs again', async () => {
       const { env, cleanup } = backend.make();
       try {
