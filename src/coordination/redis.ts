@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import type { Logger } from '../types.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd } from './records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState } from './records/backend.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   resolveRetention,
@@ -13,7 +13,7 @@ import {
 } from './records/fire-record.js';
 import { claim } from './redis/claim.js';
 import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
-import { claimFires, endFires, readHistory, renewFire } from './redis/records-script.js';
+import { claimFires, endFires, readHistory, readTaskState, renewFire, setPaused } from './redis/records-script.js';
 import { resolveWaitForReplicas, type WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export type { IoRedisClientLike, NodeRedisClientLike, NodeRedisPipelineLike, RedisClientLike } from './redis/client.js';
@@ -138,6 +138,18 @@ export class RedisLockCoordinator implements FireBackend {
 
   async history(task: string, { limit = DEFAULT_HISTORY_LIMIT }: HistoryOptions = {}): Promise<FireRecord[]> {
     return readHistory(this.redis, this.prefix, task, limit);
+  }
+
+  async pause(task: string): Promise<void> {
+    await setPaused(this.redis, this.prefix, task, true);
+  }
+
+  async resume(task: string): Promise<void> {
+    await setPaused(this.redis, this.prefix, task, false);
+  }
+
+  async taskState(task: string): Promise<TaskState> {
+    return readTaskState(this.redis, this.prefix, task);
   }
 
   /**

@@ -8,8 +8,9 @@ export interface ClaimRequest {
   leaseMs: number;
   holder: Holder;
   /**
-   * Unique to this claim. A claim that finds its own id on the record wins again with the same token: the reply
-   * to the first try was lost and the client resent it. Any other claim of a fire that has a record loses.
+   * Unique to this claim. A claim that finds its own id on the record gets its answer again (the same token, or the
+   * same refusal without a holder): the reply to the first try was lost and the client resent it. Any other claim
+   * of a fire that has a record loses.
    */
   claimId: string;
   /** `'skip'`: the fire is not run while another fire of the task is running anywhere (its lease not passed). */

@@ -54,8 +54,9 @@ export class RecordTable {
     const lost = this.lapsed(records, now);
     const held = records.bySlot.get(request.slot);
     if (held) {
-      if (held.claimId === request.claimId && held.state !== 'skipped') return { won: true, fencingToken: held.fencingToken, runs: records.runs, lost };
-      return { won: false, holder: held.holder, lost };
+      if (held.claimId !== request.claimId) return { won: false, holder: held.holder, lost };
+      if (held.state !== 'skipped') return { won: true, fencingToken: held.fencingToken, runs: records.runs, lost };
+      return { won: false, holder: undefined, lost, refused: held.error!.name === 'Paused' ? 'paused' : 'overlap' };
     }
     if (records.paused) {
       this.add(records, request, now, { name: 'Paused', message: 'the task was paused' });

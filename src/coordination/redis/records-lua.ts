@@ -1,13 +1,15 @@
 import { LuaScript } from './script.js';
 
-// A task's records live in five keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot
+// A task's records live in seven keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot
 // (unless the task's name is empty or starts with `}`: no tag then, and a Cluster refuses its claims with CROSSSLOT).
 //   token    string  the task's last fencing token (INCR); retention never touches it
 //   records  hash    slot -> the fire's record, JSON (the FireRecord fields without `task`, plus `claimId`)
 //   slots    zset    slot scored by slot: newest first for history()
 //   order    list    slots in claim order: retention drops from its head
 //   running  zset    slot scored by leaseUntil, for running records only: the lapsed ones are a range of it
-export const TASK_KEYS = ['token', 'records', 'slots', 'order', 'running'] as const;
+//   paused   string  '1' while the task is paused (absent otherwise)
+//   runs     string  the task's won claims (INCR), for fleetMax; retention never touches it
+export const TASK_KEYS = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs'] as const;
 
 // Every script reads the time from Redis, so hosts whose clocks differ agree on leases. Numbers go into commands
 // through int(): Lua's tostring() keeps 14 digits only. cjson keeps 14 as well, which epoch milliseconds and
@@ -18,13 +20,14 @@ local function int(n) return string.format('%d', n) end
 `;
 
 // Work per claim is bounded: at most 100 lapsed records marked lost and 100 records pruned (the rest by later claims).
-// KEYS: the TASK_KEYS of each task of the batch. ARGV: perTask, maxAgeMs, then 7 per claim: the task's number in
-// KEYS (1-based), slot, leaseMs, holder host, pid and incarnation, claimId.
-// Answers, per claim: {1, fencing token, lost...} or {0, the holding record, lost...}, lost being records.
+// KEYS: the TASK_KEYS of each task of the batch. ARGV: perTask, maxAgeMs, then 9 per claim: the task's number in
+// KEYS (1-based), slot, leaseMs, holder host, pid and incarnation, claimId, overlap ('skip' or ''), fleetMax (or '').
+// Answers, per claim: {1, fencing token, runs, lost...} or {0, the holding record or '', the refusal or '', lost...},
+// lost being records. The order of the checks is RecordTable.claim's.
 export const CLAIM = new LuaScript(`${PRELUDE}
 local per_task, max_age = tonumber(ARGV[1]), tonumber(ARGV[2])
 
--- Howard Hinnant's civil_from_days, for the message of a lapsed record.
+-- Howard Hinnant's civil_from_days, for the messages of lapsed and overlapped records.
 local function iso(ms)
   local days, rest = math.floor(ms / 86400000), ms % 86400000
   local z = days + 719468
@@ -74,38 +77,71 @@ local function prune(records, slots, order, running)
 end
 
 local answers = {}
-for i = 3, #ARGV, 7 do
-  local k = (tonumber(ARGV[i]) - 1) * 5
-  local token_key, records, slots, order, running = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
-  local slot, claim_id = ARGV[i + 1], ARGV[i + 6]
-  local answer = { 0, '' }
+for i = 3, #ARGV, 9 do
+  local k = (tonumber(ARGV[i]) - 1) * ${TASK_KEYS.length}
+  local token_key, records, slots, order, running, paused, runs =
+    KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
+  local slot, claim_id, fleet_max = ARGV[i + 1], ARGV[i + 6], tonumber(ARGV[i + 8])
+  local answer = { 0, '', '' }
+  -- The fire's record: running under the claim's lease, or skipped (ended now) with the error of a refusal.
+  local function add(skipped)
+    local token = redis.call('INCR', token_key)
+    local record = {
+      slot = tonumber(slot), state = 'running', fencingToken = token, claimedAt = now, leaseUntil = now + tonumber(ARGV[i + 2]), claimId = claim_id,
+      holder = { host = ARGV[i + 3], pid = tonumber(ARGV[i + 4]), incarnation = ARGV[i + 5] },
+    }
+    if skipped then
+      record.state, record.leaseUntil, record.endedAt, record.error = 'skipped', now, now, skipped
+    else
+      redis.call('ZADD', running, int(record.leaseUntil), slot)
+    end
+    redis.call('HSET', records, slot, cjson.encode(record))
+    redis.call('ZADD', slots, slot, slot)
+    redis.call('RPUSH', order, slot)
+    prune(records, slots, order, running)
+    return token
+  end
   mark_lapsed(records, running, answer)
   local raw = redis.call('HGET', records, slot)
   if raw then
     local held = cjson.decode(raw)
-    if held.claimId == claim_id then
+    if held.claimId ~= claim_id then
+      answer[2] = raw
+    else
       -- This very claim, resent after its reply was lost: written again so that a WAIT behind it covers it.
       redis.call('HSET', records, slot, raw)
-      answer[1], answer[2] = 1, held.fencingToken
-    else
-      answer[2] = raw
+      if held.state ~= 'skipped' then
+        answer[1], answer[2], answer[3] = 1, held.fencingToken, tonumber(redis.call('GET', runs) or '0')
+      else
+        answer[3] = held.error.name == 'Paused' and 'paused' or 'overlap'
+      end
     end
+  elseif redis.call('EXISTS', paused) == 1 then
+    add({ name = 'Paused', message = 'the task was paused' })
+    answer[3] = 'paused'
+  elseif fleet_max and tonumber(redis.call('GET', runs) or '0') >= fleet_max then
+    answer[3] = 'limit'
   else
-    local token = redis.call('INCR', token_key)
-    local lease_until = now + tonumber(ARGV[i + 2])
-    redis.call('HSET', records, slot, cjson.encode({
-      slot = tonumber(slot), state = 'running', fencingToken = token, claimedAt = now, leaseUntil = lease_until, claimId = claim_id,
-      holder = { host = ARGV[i + 3], pid = tonumber(ARGV[i + 4]), incarnation = ARGV[i + 5] },
-    }))
-    redis.call('ZADD', slots, slot, slot)
-    redis.call('RPUSH', order, slot)
-    redis.call('ZADD', running, int(lease_until), slot)
-    prune(records, slots, order, running)
-    answer[1], answer[2] = 1, token
+    local still = ARGV[i + 7] == 'skip' and redis.call('ZRANGEBYSCORE', running, int(now), '+inf', 'LIMIT', 0, 1)[1]
+    if still then
+      answer[2] = redis.call('HGET', records, still) or ''
+      add({ name = 'Overlap', message = 'fire ' .. iso(tonumber(still)) .. ' of the task was still running' })
+      answer[3] = 'overlap'
+    else
+      answer[2] = add(nil)
+      answer[1], answer[3] = 1, redis.call('INCR', runs)
+    end
   end
   answers[#answers + 1] = answer
 end
 return answers`);
+
+// KEYS: paused. ARGV: '1' to pause, '0' to resume.
+export const PAUSE = new LuaScript(`if ARGV[1] == '1' then redis.call('SET', KEYS[1], '1') else redis.call('DEL', KEYS[1]) end
+return 1`);
+
+// KEYS: paused, runs. Answers {paused (1 or 0), runs}.
+export const TASK_STATE = new LuaScript(`return { redis.call('EXISTS', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0') }`);
 
 // KEYS: records, running. ARGV: slot, fencing token, leaseMs.
 export const RENEW = new LuaScript(`${PRELUDE}

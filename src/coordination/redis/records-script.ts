@@ -1,7 +1,7 @@
-import type { ClaimAnswer, ClaimRequest, FireEnd } from '../records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireEnd, Refusal, TaskState } from '../records/backend.js';
 import type { FireRecord, RetentionOptions } from '../records/fire-record.js';
 import type { RedisCommands } from './client.js';
-import { CLAIM, END, HISTORY, RENEW, TASK_KEYS } from './records-lua.js';
+import { CLAIM, END, HISTORY, PAUSE, RENEW, TASK_KEYS, TASK_STATE } from './records-lua.js';
 import { checkReplicas, waitCommands, type WaitForReplicasOptions } from './replica-wait.js';
 
 /** A record as the scripts store it: without its task (the key says it), with the id of the claim that won it. */
@@ -83,8 +83,8 @@ async function claimBatch(
 ): Promise<ClaimAnswer[]> {
   const { keys, numberOf } = taskNumbering(prefix);
   const args = [String(perTask), String(maxAgeMs)];
-  for (const { task, slot, leaseMs, holder, claimId } of batch) {
-    args.push(numberOf(task), String(slot), String(leaseMs), holder.host, String(holder.pid), holder.incarnation, claimId);
+  for (const { task, slot, leaseMs, holder, claimId, overlap, fleetMax } of batch) {
+    args.push(numberOf(task), String(slot), String(leaseMs), holder.host, String(holder.pid), holder.incarnation, claimId, overlap ?? '', fleetMax === undefined ? '' : String(fleetMax));
   }
   const [reply, acknowledged] = await CLAIM.run(redis, keys, args, waitCommands(replicas));
   const answers = asArray(reply).map((answer, i) => parseAnswer(batch[i]!.task, answer));
@@ -127,11 +127,23 @@ export async function readHistory(redis: RedisCommands, prefix: string, task: st
   return asArray(reply).map((raw) => parseRecord(task, raw));
 }
 
+export async function setPaused(redis: RedisCommands, prefix: string, task: string, paused: boolean): Promise<void> {
+  await PAUSE.run(redis, [taskKeys(prefix, task).paused], [paused ? '1' : '0']);
+}
+
+export async function readTaskState(redis: RedisCommands, prefix: string, task: string): Promise<TaskState> {
+  const { paused, runs } = taskKeys(prefix, task);
+  const [reply] = await TASK_STATE.run(redis, [paused, runs], []);
+  const [isPaused, count] = asArray(reply);
+  return { paused: Number(isPaused) === 1, runs: Number(count) };
+}
+
 function parseAnswer(task: string, reply: unknown): ClaimAnswer {
-  const [won, tokenOrHolding, ...lapsed] = asArray(reply);
+  const [won, tokenOrHolding, runsOrRefusal, ...lapsed] = asArray(reply);
   const lost = lapsed.map((raw) => parseRecord(task, raw));
-  if (Number(won) === 1) return { won: true, fencingToken: Number(tokenOrHolding), lost };
-  return { won: false, holder: parseRecord(task, tokenOrHolding).holder, lost };
+  if (Number(won) === 1) return { won: true, fencingToken: Number(tokenOrHolding), runs: Number(runsOrRefusal), lost };
+  const holder = tokenOrHolding === '' ? undefined : parseRecord(task, tokenOrHolding).holder;
+  return runsOrRefusal === '' ? { won: false, holder, lost } : { won: false, holder, lost, refused: runsOrRefusal as Refusal };
 }
 
 function parseRecord(task: string, raw: unknown): FireRecord {

@@ -246,6 +246,20 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       expect(states).toEqual([[4000, 'running'], [3000, 'lost'], [2000, 'succeeded'], [1000, 'skipped'], [0, 'succeeded']]);
     });
 
+    it('a refused claim resent after its reply was lost hears the refusal again (its process is the one to report the fire)', async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      await a.pause(t);
+      const paused = ask(t, SLOT, 'b');
+      await b.claim([paused]);
+      expect(await b.claim([paused])).toEqual([{ won: false, holder: undefined, lost: [], refused: 'paused' }]);
+      await a.resume(t);
+      await a.claim([{ ...ask(t, SLOT + 1000, 'a'), overlap: 'skip' }]);
+      const overlapped = { ...ask(t, SLOT + 2000, 'b'), overlap: 'skip' as const };
+      await b.claim([overlapped]);
+      expect(await b.claim([overlapped])).toEqual([{ won: false, holder: undefined, lost: [], refused: 'overlap' }]);
+    });
+
     it('a policy refusal does not hide the lapsed records it found', async () => {
       const [a, b] = setup().hosts;
       const t = task();

@@ -167,7 +167,7 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
       const claiming = coordinator.claim([request]);
       await cut;
       const [resent] = await claiming;
-      expect(resent).toEqual({ won: true, fencingToken: tokenOf(before) + 1, lost: [] });
+      expect(resent).toEqual({ won: true, fencingToken: tokenOf(before) + 1, runs: 2, lost: [] });
 
       const rival = host({}, 1);
       expect((await rival.claim([ask(t, SLOT + 1000, 'b')]))[0]).toMatchObject({ won: false, holder: holder('a') });
@@ -203,11 +203,11 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
         [SLOT + 1000, 'a'],
         [SLOT, 'a'],
       ]);
-      // Host a's claim calls (EVALSHA sha numkeys keys... perTask maxAgeMs, then 7 arguments per fire, the 4th its
+      // Host a's claim calls (EVALSHA sha numkeys keys... perTask maxAgeMs, then 9 arguments per fire, the 4th its
       // holder's host): per call, its first key and how many fires it carried, sorted by key.
       const calls = monitor.commands
         .filter(([name]) => /^EVAL(SHA)?$/i.test(name!))
-        .map(([, , keyCount, ...rest]) => [rest[0], rest.slice(Number(keyCount) + 2).filter((_, i) => i % 7 === 3)] as const)
+        .map(([, , keyCount, ...rest]) => [rest[0], rest.slice(Number(keyCount) + 2).filter((_, i) => i % 9 === 3)] as const)
         .filter(([, hosts]) => hosts.includes('a'))
         .map(([key, hosts]) => [key, hosts.length]);
       expect(calls.sort()).toEqual([
@@ -254,9 +254,9 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
         await vi.waitFor(() => expect(sent()).toHaveLength(9));
         const names = sent().map(([name]) => name!.toUpperCase());
         expect(names).toEqual(['EVAL', 'EVALSHA', /* renew */ 'EVAL', 'EVALSHA', /* end */ 'EVAL', /* history */ 'EVAL', 'SCRIPT', 'EVALSHA', 'EVAL']);
-        // The batch: both tasks' 5 keys, the retention, then 7 arguments per fire, in one command.
+        // The batch: both tasks' 7 keys, the retention, then 9 arguments per fire, in one command.
         const [, sha1, keyCount, ...rest] = sent()[1]!;
-        expect([sha1, keyCount, rest.length]).toEqual([expect.stringMatching(/^[0-9a-f]{40}$/), '10', 10 + 2 + 700]);
+        expect([sha1, keyCount, rest.length]).toEqual([expect.stringMatching(/^[0-9a-f]{40}$/), '14', 14 + 2 + 900]);
       });
     });
   });
