@@ -229,7 +229,7 @@ describe.runIf(available)('PostgresRunCoordinator: connections that die mid-clai
       await expect(viaProxy.claim([request])).rejects.toThrow();
       await cut;
       expect((await direct!.history(task)).map((r) => [r.slot, r.state, r.fencingToken, r.holder.host])).toEqual([[SLOT, 'running', 1, 'a']]);
-      expect(await direct!.claim([request])).toEqual([{ won: true, fencingToken: 1, lost: [] }]);
+      expect(await direct!.claim([request])).toEqual([{ won: true, fencingToken: 1, runs: 1, lost: [] }]);
       expect(await direct!.claim([ask(task, SLOT + 1000, 'b')])).toMatchObject([{ won: true, fencingToken: 2 }]);
     } finally {
       await proxy.close();
