@@ -2,7 +2,7 @@ import type { ClaimAnswer, ClaimRequest } from '../records/backend.js';
 import type { RetentionOptions } from '../records/fire-record.js';
 import type { PgPoolLike } from './pool.js';
 import type { PostgresNames } from './schema.js';
-import { NOW, at, recordJson } from './sql.js';
+import { NOW, at, iso, recordJson } from './sql.js';
 import type { Statements } from './statements.js';
 
 /** Records past retention dropped by one claim of a task, at most: a backlog (retention lowered, say) drains over claims. */
@@ -18,13 +18,16 @@ const PRUNE_PER_CLAIM = 100;
  * function answers in the order it was sent. Per task, first: its running records whose lease passed are marked
  * lost (row locks: of two batches finding one, the second waits, then sees it no longer running, so each is
  * reported once, by the task's first claim). Per claim: a fire that has a record is answered from it without a
- * write; else the task's counter row is incremented, which locks it until commit, so the winners of one task queue
- * up there and its tokens increase in the order its records are written. A claim that finds the fire taken once it
- * holds the counter (another batch wrote it meanwhile) loses and takes its increment back, unseen by anyone.
- * Retention skips rows locked by others rather than wait for them. Times are the database's.
+ * write; else the task's counter row is incremented as for a win (token, record count, runs), which locks it until
+ * commit, so the claims of one task queue up there, its policies (paused, runs against fleetMax, a record still
+ * running) are judged one claim at a time, and its tokens increase in the order its records are written. A claim
+ * that finds the fire taken once it holds the counter (another batch wrote it meanwhile), or is refused, takes back
+ * what it did not use, unseen by anyone: a skipped record keeps its token, a limit writes nothing. Retention skips
+ * rows locked by others rather than wait for them. Times are the database's.
  */
 export function claimFunctionSql(n: PostgresNames): string {
-  const held = `SELECT r.host, r.pid, r.incarnation, r.fencing_token, r.claim_id INTO held FROM ${n.records} r WHERE r.task = task_name AND r.slot = slot_at`;
+  const held = `SELECT r.host, r.pid, r.incarnation, r.state, r.fencing_token, r.claim_id INTO held FROM ${n.records} r WHERE r.task = task_name AND r.slot = slot_at`;
+  const holderOf = (r: string) => `jsonb_build_object('host', ${r}.host, 'pid', ${r}.pid, 'incarnation', ${r}.incarnation)`;
   return `CREATE OR REPLACE FUNCTION ${n.claim}(requests jsonb, per_task integer, max_age_ms bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $claim$
 DECLARE
@@ -33,11 +36,20 @@ DECLARE
   slot_at timestamptz;
   now_at timestamptz;
   held record;
+  running record;
   oldest record;
   token bigint;
   kept integer;
+  task_paused boolean;
+  task_runs bigint;
+  refused text;
+  skip_name text;
+  skip_message text;
+  refused_by jsonb;
+  written boolean;
   pruned integer;
   lost jsonb;
+  answer jsonb;
   answers jsonb := '[]';
 BEGIN
   FOR i IN 0 .. jsonb_array_length(requests) - 1 LOOP
@@ -50,7 +62,7 @@ BEGIN
       IF FOUND THEN
         WITH lapsed AS (
           UPDATE ${n.records} r SET state = 'lost', error_name = 'LostFire',
-            error_message = 'its lease ended at ' || to_char(r.lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' without an end from its holder'
+            error_message = 'its lease ended at ' || ${iso('r.lease_until')} || ' without an end from its holder'
           WHERE r.task = task_name AND r.state = 'running' AND r.lease_until < now_at
           RETURNING r.*
         )
@@ -60,20 +72,51 @@ BEGIN
       lost := '[]';
     END IF;
     slot_at := ${at(`(request ->> 'slot')::bigint`)};
-    token := NULL;
+    answer := NULL;
 
     ${held};
     IF NOT FOUND THEN
-      INSERT INTO ${n.tasks} AS t (task, last_token, record_count) VALUES (task_name, 1, 1)
-        ON CONFLICT (task) DO UPDATE SET last_token = t.last_token + 1, record_count = t.record_count + 1
-        RETURNING t.last_token, t.record_count INTO token, kept;
+      refused := NULL;
+      refused_by := NULL;
+      INSERT INTO ${n.tasks} AS t (task, last_token, record_count, runs) VALUES (task_name, 1, 1, 1)
+        ON CONFLICT (task) DO UPDATE SET last_token = t.last_token + 1, record_count = t.record_count + 1, runs = t.runs + 1
+        RETURNING t.last_token, t.record_count, t.paused, t.runs INTO token, kept, task_paused, task_runs;
       -- Read again now that the counter is held: a task's records are stamped in the order of their tokens.
       now_at := ${NOW};
-      INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until)
-        VALUES (task_name, slot_at, 'running', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
-          request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
-        ON CONFLICT (task, slot) DO NOTHING;
-      IF FOUND THEN
+      IF task_paused THEN
+        refused := 'paused';
+        skip_name := 'Paused';
+        skip_message := 'the task was paused';
+      -- task_runs counts this claim already; numeric compares a fleetMax that is no integer as the number it is.
+      ELSIF task_runs > (request ->> 'fleetMax')::numeric THEN
+        refused := 'limit';
+      ELSIF request ->> 'overlap' = 'skip' THEN
+        SELECT r.slot, r.host, r.pid, r.incarnation INTO running FROM ${n.records} r
+          WHERE r.task = task_name AND r.state = 'running' AND r.lease_until >= now_at ORDER BY r.fencing_token LIMIT 1;
+        IF FOUND THEN
+          refused := 'overlap';
+          skip_name := 'Overlap';
+          skip_message := 'fire ' || ${iso('running.slot')} || ' of the task was still running';
+          refused_by := ${holderOf('running')};
+        END IF;
+      END IF;
+
+      IF refused IS NULL THEN
+        INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until)
+          VALUES (task_name, slot_at, 'running', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
+            request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
+          ON CONFLICT (task, slot) DO NOTHING;
+        written := FOUND;
+      ELSIF refused <> 'limit' THEN
+        INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until, ended_at, error_name, error_message)
+          VALUES (task_name, slot_at, 'skipped', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
+            request ->> 'claimId', now_at, now_at, now_at, skip_name, skip_message)
+          ON CONFLICT (task, slot) DO NOTHING;
+        written := FOUND;
+      ELSE
+        written := false;
+      END IF;
+      IF written THEN
         -- Retention, oldest slot first: past per_task records or max_age_ms, and never one whose lease has not passed.
         pruned := 0;
         LOOP
@@ -86,21 +129,30 @@ BEGIN
           kept := kept - 1;
           pruned := pruned + 1;
         END LOOP;
-        IF pruned > 0 THEN
-          UPDATE ${n.tasks} t SET record_count = kept WHERE t.task = task_name;
+        IF pruned > 0 OR refused IS NOT NULL THEN
+          UPDATE ${n.tasks} t SET record_count = kept, runs = t.runs - (refused IS NOT NULL)::integer WHERE t.task = task_name;
         END IF;
+        answer := CASE WHEN refused IS NULL THEN jsonb_build_object('won', true, 'fencingToken', token, 'runs', task_runs)
+          ELSE jsonb_strip_nulls(jsonb_build_object('won', false, 'holder', refused_by, 'refused', refused)) END;
       ELSE
-        UPDATE ${n.tasks} t SET last_token = t.last_token - 1, record_count = t.record_count - 1 WHERE t.task = task_name;
-        token := NULL;
+        UPDATE ${n.tasks} t SET last_token = t.last_token - 1, record_count = t.record_count - 1, runs = t.runs - 1 WHERE t.task = task_name;
         ${held};
+        -- A fire another batch recorded meanwhile is answered from its record, as if it had been there first.
+        IF NOT FOUND AND refused = 'limit' THEN
+          answer := jsonb_build_object('won', false, 'refused', 'limit');
+        END IF;
       END IF;
     END IF;
 
-    answers := answers || jsonb_build_array(CASE
-      WHEN token IS NOT NULL THEN jsonb_build_object('won', true, 'fencingToken', token)
-      WHEN held.claim_id = request ->> 'claimId' THEN jsonb_build_object('won', true, 'fencingToken', held.fencing_token)
-      ELSE jsonb_build_object('won', false, 'holder', jsonb_build_object('host', held.host, 'pid', held.pid, 'incarnation', held.incarnation))
-    END || jsonb_build_object('lost', lost));
+    IF answer IS NULL THEN
+      IF held.claim_id = request ->> 'claimId' AND held.state <> 'skipped' THEN
+        SELECT t.runs INTO task_runs FROM ${n.tasks} t WHERE t.task = task_name;
+        answer := jsonb_build_object('won', true, 'fencingToken', held.fencing_token, 'runs', task_runs);
+      ELSE
+        answer := jsonb_build_object('won', false, 'holder', ${holderOf('held')});
+      END IF;
+    END IF;
+    answers := answers || jsonb_build_array(answer || jsonb_build_object('lost', lost));
   END LOOP;
   RETURN answers;
 END
@@ -120,8 +172,8 @@ export async function claimAll(
   if (requests.length === 0) return [];
   const order = requests.map((_, i) => i).sort((a, b) => compare(requests[a]!.task, requests[b]!.task) || a - b);
   const batch = order.map((i) => {
-    const { task, slot, leaseMs, holder, claimId } = requests[i]!;
-    return { task, slot, leaseMs, claimId, host: holder.host, pid: holder.pid, incarnation: holder.incarnation };
+    const { task, slot, leaseMs, holder, claimId, overlap, fleetMax } = requests[i]!;
+    return { task, slot, leaseMs, claimId, host: holder.host, pid: holder.pid, incarnation: holder.incarnation, overlap, fleetMax };
   });
   const { rows } = await pool.query({ ...sql.claim, values: [JSON.stringify(batch), retention.perTask, retention.maxAgeMs] });
   const sent = (rows[0] as { answers?: unknown } | undefined)?.answers;
@@ -129,8 +181,15 @@ export async function claimAll(
     throw new TypeError(`PostgresRunCoordinator: the claim function answered ${JSON.stringify(sent)} to ${requests.length} claim(s)`);
   }
   const answers = new Array<ClaimAnswer>(requests.length);
-  order.forEach((asked, i) => (answers[asked] = sent[i] as ClaimAnswer));
+  order.forEach((asked, i) => (answers[asked] = withHolder(sent[i] as Sent)));
   return answers;
+}
+
+/** An answer as the function sends it: a refusal without a holder (paused, limit) lacks the field, JSON having no undefined. */
+type Sent = ClaimAnswer | Omit<Extract<ClaimAnswer, { won: false }>, 'holder'>;
+
+function withHolder(answer: Sent): ClaimAnswer {
+  return answer.won ? answer : { holder: undefined, ...answer };
 }
 
 function compare(a: string, b: string): number {

@@ -65,21 +65,28 @@ export function postgresSchemaSql(options: PostgresSchemaOptions = {}): string {
   return schemaSql(postgresNames(options));
 }
 
+/** The states a record may be in (FireState), as SQL. */
+const STATES = `'running', 'succeeded', 'failed', 'lost', 'skipped'`;
+
 export function schemaSql(n: PostgresNames): string {
   // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
   const createSchema = n.schema === '"public"' ? '' : `CREATE SCHEMA IF NOT EXISTS ${n.schema};\n\n`;
-  return `${createSchema}-- Per task: its fencing counter, which outlives the task's records, and how many records it has.
+  return `${createSchema}-- Per task, outliving its records: its fencing counter, how many records it has, whether it is paused, and its
+-- won claims (what fleetMax counts).
 CREATE TABLE IF NOT EXISTS ${n.tasks} (
   task text PRIMARY KEY,
   last_token bigint NOT NULL,
-  record_count integer NOT NULL
+  record_count integer NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  runs bigint NOT NULL DEFAULT 0
 );
 
--- Per fire: the record its winning claim wrote, kept until retention drops it (never while its lease runs).
+-- Per fire: the record its winning claim wrote (or the claim a policy refused: skipped), kept until retention drops it
+-- (never while its lease runs).
 CREATE TABLE IF NOT EXISTS ${n.records} (
   task text NOT NULL,
   slot timestamptz NOT NULL,
-  state text NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'lost')),
+  state text NOT NULL CHECK (state IN (${STATES})),
   host text NOT NULL,
   pid integer NOT NULL,
   incarnation text NOT NULL,
@@ -95,6 +102,8 @@ CREATE TABLE IF NOT EXISTS ${n.records} (
 );
 CREATE INDEX IF NOT EXISTS ${n.recordsRunning} ON ${n.records} (task, lease_until) WHERE state = 'running';
 
+${upgradeSql(n)}
+
 -- Leases of keys that name no fire (shouldRun with a key of your own).
 CREATE TABLE IF NOT EXISTS ${n.leases} (
   key text PRIMARY KEY,
@@ -104,6 +113,39 @@ CREATE INDEX IF NOT EXISTS ${n.leasesExpiry} ON ${n.leases} (lease_until);
 
 ${claimFunctionSql(n)}
 `;
+}
+
+/**
+ * Brings tables created by an earlier version up to this one: the tasks' paused and runs columns, and 'skipped'
+ * among the record states. Only when the catalog shows something missing, since an ALTER TABLE locks the table
+ * against every claim until commit even when it changes nothing.
+ */
+function upgradeSql(n: PostgresNames): string {
+  return `DO $upgrade$
+DECLARE
+  has_paused boolean;
+  has_runs boolean;
+  state_check name;
+BEGIN
+  SELECT bool_or(a.attname = 'paused'), bool_or(a.attname = 'runs') INTO has_paused, has_runs
+    FROM pg_attribute a WHERE a.attrelid = '${n.tasks}'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT has_paused THEN
+    ALTER TABLE ${n.tasks} ADD COLUMN paused boolean NOT NULL DEFAULT false;
+  END IF;
+  IF NOT has_runs THEN
+    ALTER TABLE ${n.tasks} ADD COLUMN runs bigint NOT NULL DEFAULT 0;
+    -- Before skipped records, every token went to a won claim: the last one is the task's runs so far.
+    UPDATE ${n.tasks} SET runs = last_token WHERE last_token > 0;
+  END IF;
+  SELECT c.conname INTO state_check FROM pg_constraint c
+    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) AND a.attname = 'state'
+    WHERE c.conrelid = '${n.records}'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) NOT LIKE '%''skipped''%';
+  IF FOUND THEN
+    -- Under its old name, which PostgreSQL chose. NOT VALID skips checking the rows there: each passed the old, narrower check.
+    EXECUTE format($alter$ALTER TABLE ${n.records} DROP CONSTRAINT %I, ADD CONSTRAINT %I CHECK (state IN (${STATES})) NOT VALID$alter$, state_check, state_check);
+  END IF;
+END
+$upgrade$;`;
 }
 
 /**

@@ -9,6 +9,9 @@ export const NOW = `date_trunc('milliseconds', clock_timestamp())`;
 /** A timestamptz as epoch milliseconds (bigint). */
 const ms = (timestamp: string): string => `(extract(epoch FROM ${timestamp}) * 1000)::bigint`;
 
+/** A timestamptz as text, as JavaScript's `toISOString()` writes it. */
+export const iso = (timestamp: string): string => `to_char(${timestamp} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /** Epoch milliseconds (a number) as a timestamptz. */
 export const at = (epochMs: string): string => `(timestamptz 'epoch' + ${epochMs} * interval '1 millisecond')`;
 

@@ -1,4 +1,4 @@
-import type { FireEnd } from '../records/backend.js';
+import type { FireEnd, TaskState } from '../records/backend.js';
 import { DEFAULT_HISTORY_LIMIT, type FireRecord, type HistoryOptions } from '../records/fire-record.js';
 import type { PgPoolLike } from './pool.js';
 import type { PostgresNames } from './schema.js';
@@ -11,6 +11,9 @@ export interface Statements {
   end: Prepared;
   history: Prepared;
   lease: Prepared;
+  pause: Prepared;
+  resume: Prepared;
+  taskState: Prepared;
 }
 
 export function statementsFor(n: PostgresNames): Statements {
@@ -40,6 +43,11 @@ export function statementsFor(n: PostgresNames): Statements {
           SELECT key FROM ${n.leases} WHERE lease_until <= ${NOW} AND key <> $1 ORDER BY lease_until LIMIT 10 FOR UPDATE SKIP LOCKED))
       INSERT INTO ${n.leases} AS l (key, lease_until) VALUES ($1, ${NOW} + $2::bigint * interval '1 millisecond')
       ON CONFLICT (key) DO UPDATE SET lease_until = excluded.lease_until WHERE l.lease_until <= ${NOW}`),
+    // A task not seen yet gets its row here, its counter at 0. Neither writes a row that already says so.
+    pause: prepared(`INSERT INTO ${n.tasks} AS t (task, last_token, record_count, paused) VALUES ($1, 0, 0, true)
+      ON CONFLICT (task) DO UPDATE SET paused = true WHERE NOT t.paused`),
+    resume: prepared(`UPDATE ${n.tasks} SET paused = false WHERE task = $1 AND paused`),
+    taskState: prepared(`SELECT jsonb_build_object('paused', t.paused, 'runs', t.runs) AS state FROM ${n.tasks} t WHERE t.task = $1`),
   };
 }
 
@@ -68,4 +76,13 @@ export async function history(pool: PgPoolLike, sql: Statements, task: string, {
 export async function lease(pool: PgPoolLike, sql: Statements, key: string, ttlMs: number): Promise<boolean> {
   const { rowCount } = await pool.query({ ...sql.lease, values: [key, ttlMs] });
   return rowCount === 1;
+}
+
+export async function setPaused(pool: PgPoolLike, sql: Statements, task: string, paused: boolean): Promise<void> {
+  await pool.query({ ...(paused ? sql.pause : sql.resume), values: [task] });
+}
+
+export async function taskState(pool: PgPoolLike, sql: Statements, task: string): Promise<TaskState> {
+  const { rows } = await pool.query({ ...sql.taskState, values: [task] });
+  return (rows[0] as { state: TaskState } | undefined)?.state ?? { paused: false, runs: 0 };
 }

@@ -12,6 +12,7 @@ import type { Holder } from '../../../src/coordination/records/fire-record.js';
 import { PostgresRunCoordinator, postgresSchemaSql, type PostgresRunCoordinatorOptions } from '../../../src/postgres.js';
 import { startPgRoundTripCounter } from '../../support/pg-round-trips.js';
 import { PG_CONFIG, requirePostgres } from '../../support/postgres.js';
+import { schemaV1Sql } from '../../support/postgres-schema-v1.js';
 import { Fixture } from '../../support/processes.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { describeFireBackend } from './contract.js';
@@ -114,6 +115,61 @@ describe.runIf(available)('PostgresRunCoordinator: schema', () => {
     expect(await coordinator.claim([ask('t', SLOT, 'a')])).toMatchObject([{ won: true, fencingToken: 1 }]);
   });
 
+  it('a database created by the previous version is upgraded on first use, by processes starting together; its records and counters kept', async () => {
+    const schema = newSchema();
+    const pool = openPool();
+    await pool.query(schemaV1Sql(schema));
+    // Two fires won through the previous version's claim function, one of them still running.
+    const oldClaim = (request: ClaimRequest) =>
+      pool.query({
+        text: `SELECT "${schema}".fleetcron_claim($1::jsonb, 1000, 604800000) AS answers`,
+        values: [JSON.stringify([{ task: request.task, slot: request.slot, leaseMs: request.leaseMs, claimId: request.claimId, ...request.holder }])],
+      });
+    const task = `upgraded-${randomUUID()}`;
+    const [first, second] = [ask(task, SLOT, 'old'), ask(task, SLOT + 1000, 'old')];
+    await oldClaim(first);
+    await oldClaim(second);
+
+    const coordinators = fleet(4, { schema }, 1);
+    await Promise.all(coordinators.map((c) => c.ensureSchema()));
+    const [a, b] = coordinators as [PostgresRunCoordinator, PostgresRunCoordinator];
+    expect((await a.history(task)).map((r) => [r.slot, r.state, r.fencingToken, r.holder.host])).toEqual([[SLOT + 1000, 'running', 2, 'old'], [SLOT, 'running', 1, 'old']]);
+    expect(await a.taskState(task), "the previous version's won claims are its runs").toEqual({ paused: false, runs: 2 });
+    expect(await b.claim([second]), 'a resent claim of the previous version wins again').toEqual([{ won: true, fencingToken: 2, runs: 2, lost: [] }]);
+    expect(await b.claim([{ ...ask(task, SLOT + 2000, 'b'), overlap: 'skip' }])).toEqual([{ won: false, holder: holder('old'), lost: [], refused: 'overlap' }]);
+    expect(await b.claim([{ ...ask(task, SLOT + 3000, 'b'), fleetMax: 2 }])).toEqual([{ won: false, holder: undefined, lost: [], refused: 'limit' }]);
+    await a.pause(task);
+    expect(await b.claim([ask(task, SLOT + 4000, 'b')])).toEqual([{ won: false, holder: undefined, lost: [], refused: 'paused' }]);
+    await a.resume(task);
+    expect(await b.claim([ask(task, SLOT + 5000, 'b')])).toEqual([{ won: true, fencingToken: 5, runs: 3, lost: [] }]);
+    expect((await a.history(task)).map((r) => [r.slot - SLOT, r.state, r.error?.name])).toEqual([
+      [5000, 'running', undefined], [4000, 'skipped', 'Paused'], [2000, 'skipped', 'Overlap'], [1000, 'running', undefined], [0, 'running', undefined],
+    ]);
+    const { rows } = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
+    );
+    expect(rows.map((row) => row.def)).toEqual([expect.stringContaining("'skipped'")]);
+    await expect(pool.query(`INSERT INTO "${schema}".fleetcron_records SELECT task, slot + interval '1 day', 'gone', host, pid, incarnation, 9, 'x', claimed_at, lease_until FROM "${schema}".fleetcron_records LIMIT 1`)).rejects.toThrow(/check constraint/);
+  });
+
+  it('on an up-to-date database the upgrade step alters nothing: first use waits for no lock that claims hold', async () => {
+    const schema = newSchema();
+    const [first] = fleet(1, { schema });
+    await first!.ensureSchema();
+    const admin = openPool({ max: 1 });
+    const reading = await admin.connect();
+    try {
+      // What an ALTER TABLE would wait for; the claims' own locks are weaker still.
+      await reading.query('BEGIN');
+      await reading.query(`LOCK TABLE "${schema}".fleetcron_tasks, "${schema}".fleetcron_records IN ACCESS SHARE MODE`);
+      const later = new PostgresRunCoordinator(openPool({ max: 1, options: '-c lock_timeout=2000' }), { schema });
+      await expect(later.ensureSchema()).resolves.toBeUndefined();
+    } finally {
+      await reading.query('ROLLBACK');
+      reading.release();
+    }
+  });
+
   it('a database that cannot be reached rejects every call, and the schema is tried again on the next', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -182,6 +238,44 @@ describe.runIf(available)('PostgresRunCoordinator: races', () => {
   });
 });
 
+describe.runIf(available)('PostgresRunCoordinator: policies under races', () => {
+  it('two pools racing for 100 fires of a task with fleetMax 10: 10 wins in all, the rest refused with limit', async () => {
+    const [a, b] = fleet(2, {}, 5) as [PostgresRunCoordinator, PostgresRunCoordinator];
+    const task = `limit-race-${randomUUID()}`;
+    const slots = Array.from({ length: 50 }, (_, i) => SLOT + i * 1000);
+    const answers = (await Promise.all(slots.flatMap((slot) => [a, b].map((c, i) => c.claim([{ ...ask(task, slot + i * 500, i ? 'b' : 'a'), fleetMax: 10 }]))))).flat();
+    expect(answers.filter((answer) => answer.won)).toHaveLength(10);
+    expect(answers.filter((answer) => !answer.won && answer.refused === 'limit')).toHaveLength(90);
+    expect(answers.flatMap((answer) => (answer.won ? [answer.runs] : [])).sort((x, y) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(await a.taskState(task)).toEqual({ paused: false, runs: 10 });
+    expect((await a.history(task, { limit: 1000 })).map((r) => r.fencingToken).sort((x, y) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+  });
+
+  it("two pools racing for 40 fires of a task with overlap 'skip': one runs, every other is skipped once, naming it", async () => {
+    const [a, b] = fleet(2, {}, 5) as [PostgresRunCoordinator, PostgresRunCoordinator];
+    const task = `overlap-race-${randomUUID()}`;
+    const slots = Array.from({ length: 20 }, (_, i) => SLOT + i * 1000);
+    const answers = (await Promise.all(slots.flatMap((slot) => [a, b].map((c, i) => c.claim([{ ...ask(task, slot + i * 500, i ? 'b' : 'a'), overlap: 'skip' }]))))).flat();
+    const won = answers.filter((answer) => answer.won);
+    expect(won).toHaveLength(1);
+    const running = (await a.history(task, { limit: 100 })).find((r) => r.state === 'running')!;
+    expect(answers.filter((answer) => !answer.won && answer.refused === 'overlap' && answer.holder?.host === running.holder.host)).toHaveLength(39);
+    const skipped = (await a.history(task, { limit: 100 })).filter((r) => r.state === 'skipped');
+    expect(skipped).toHaveLength(39);
+    expect(new Set(skipped.map((r) => r.error?.message))).toEqual(new Set([`fire ${new Date(running.slot).toISOString()} of the task was still running`]));
+  });
+
+  it('a batch sees its own earlier claims: of one task with overlap skip, the first runs; with fleetMax 2, two win', async () => {
+    const [coordinator] = fleet(1);
+    const [overlapping, limited] = [`batch-overlap-${randomUUID()}`, `batch-limit-${randomUUID()}`];
+    const answers = await coordinator!.claim([
+      ...[0, 1, 2].map((i) => ({ ...ask(overlapping, SLOT + i * 1000, 'a'), overlap: 'skip' as const })),
+      ...[0, 1, 2].map((i) => ({ ...ask(limited, SLOT + i * 1000, 'a'), fleetMax: 2 })),
+    ]);
+    expect(answers.map((answer) => (answer.won ? `won ${answer.runs}` : answer.refused))).toEqual(['won 1', 'overlap', 'overlap', 'won 1', 'won 2', 'limit']);
+  });
+});
+
 describe.runIf(available)('PostgresRunCoordinator: clocks', () => {
   it("leases are judged by the database's clock: hosts an hour ahead and an hour behind agree with the others", async () => {
     const schema = newSchema();
@@ -229,7 +323,7 @@ describe.runIf(available)('PostgresRunCoordinator: connections that die mid-clai
       await expect(viaProxy.claim([request])).rejects.toThrow();
       await cut;
       expect((await direct!.history(task)).map((r) => [r.slot, r.state, r.fencingToken, r.holder.host])).toEqual([[SLOT, 'running', 1, 'a']]);
-      expect(await direct!.claim([request])).toEqual([{ won: true, fencingToken: 1, lost: [] }]);
+      expect(await direct!.claim([request])).toEqual([{ won: true, fencingToken: 1, runs: 1, lost: [] }]);
       expect(await direct!.claim([ask(task, SLOT + 1000, 'b')])).toMatchObject([{ won: true, fencingToken: 2 }]);
     } finally {
       await proxy.close();
@@ -268,7 +362,7 @@ describe.runIf(available)('PostgresRunCoordinator: connections that die mid-clai
 });
 
 describe.runIf(available)('PostgresRunCoordinator: one round trip per call', () => {
-  it('claims a batch of 100 fires in one round trip; renew, end, history and shouldRun take one each', async () => {
+  it('claims a batch of 100 fires in one round trip; renew, end, history, shouldRun, pause, resume and taskState take one each', async () => {
     const counter = await startPgRoundTripCounter(Number(PG_CONFIG.port));
     try {
       const coordinator = new PostgresRunCoordinator(openPool({ port: counter.port, max: 1 }), { schema: newSchema() });
@@ -289,6 +383,10 @@ describe.runIf(available)('PostgresRunCoordinator: one round trip per call', () 
       expect(await trips(() => coordinator.history(tasks[0]!))).toBe(1);
       expect(await trips(() => coordinator.shouldRun(`${tasks[1]}:${new Date(SLOT + 60_000).toISOString()}`, 30_000))).toBe(1);
       expect(await trips(() => coordinator.shouldRun('a key of my own', 30_000))).toBe(1);
+      expect(await trips(() => coordinator.pause(tasks[2]!))).toBe(1);
+      expect(await trips(() => coordinator.resume(tasks[2]!))).toBe(1);
+      expect(await trips(() => coordinator.taskState(tasks[2]!))).toBe(1);
+      expect(await trips(() => coordinator.claim([{ ...ask(tasks[3]!, SLOT + 60_000, 'a'), overlap: 'skip', fleetMax: 100 }]))).toBe(1);
       expect(await trips(() => coordinator.claim([]))).toBe(0);
     } finally {
       await counter.close();
@@ -320,6 +418,17 @@ describe.runIf(available)('PostgresRunCoordinator: beyond the contract', () => {
     await sleep(300);
     expect(await coordinator!.claim([ask(task, SLOT + 2000, 'a', 50)])).toMatchObject([{ won: true, fencingToken: 3 }]);
     expect((await coordinator!.history(task)).map((r) => r.slot)).toEqual([SLOT + 2000, SLOT + 1000]);
+  });
+
+  it('retention never lowers runs; records it dropped do not make a fleetMax claim win', async () => {
+    const [coordinator] = fleet(1, { retention: { perTask: 1 } });
+    const task = `runs-kept-${randomUUID()}`;
+    for (let i = 0; i < 3; i++) await coordinator!.claim([ask(task, SLOT + i * 1000, 'a', 20)]);
+    await sleep(50);
+    await coordinator!.claim([ask(task, SLOT + 3000, 'a', 20)]);
+    expect(await coordinator!.history(task, { limit: 100 })).toHaveLength(1);
+    expect(await coordinator!.taskState(task)).toEqual({ paused: false, runs: 4 });
+    expect(await coordinator!.claim([{ ...ask(task, SLOT + 4000, 'a'), fleetMax: 4 }])).toMatchObject([{ won: false, refused: 'limit' }]);
   });
 
   it('a lost record is reported with the first claim of its task in the batch, as asked', async () => {
