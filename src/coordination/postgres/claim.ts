@@ -26,7 +26,7 @@ const PRUNE_PER_CLAIM = 100;
  * rows locked by others rather than wait for them. Times are the database's.
  */
 export function claimFunctionSql(n: PostgresNames): string {
-  const held = `SELECT r.host, r.pid, r.incarnation, r.state, r.fencing_token, r.claim_id INTO held FROM ${n.records} r WHERE r.task = task_name AND r.slot = slot_at`;
+  const held = `SELECT r.host, r.pid, r.incarnation, r.state, r.fencing_token, r.claim_id, r.error_name INTO held FROM ${n.records} r WHERE r.task = task_name AND r.slot = slot_at`;
   const holderOf = (r: string) => `jsonb_build_object('host', ${r}.host, 'pid', ${r}.pid, 'incarnation', ${r}.incarnation)`;
   return `CREATE OR REPLACE FUNCTION ${n.claim}(requests jsonb, per_task integer, max_age_ms bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $claim$
@@ -148,6 +148,8 @@ BEGIN
       IF held.claim_id = request ->> 'claimId' AND held.state <> 'skipped' THEN
         SELECT t.runs INTO task_runs FROM ${n.tasks} t WHERE t.task = task_name;
         answer := jsonb_build_object('won', true, 'fencingToken', held.fencing_token, 'runs', task_runs);
+      ELSIF held.claim_id = request ->> 'claimId' THEN
+        answer := jsonb_build_object('won', false, 'refused', CASE held.error_name WHEN 'Paused' THEN 'paused' ELSE 'overlap' END);
       ELSE
         answer := jsonb_build_object('won', false, 'holder', ${holderOf('held')});
       END IF;
