@@ -168,6 +168,8 @@ export class Authority {
       return Promise.resolve({ error: `fire ${key} asks for a lease of ${ttlMs} ms; this authority accepts at most ${this.maxLeaseMs} ms (maxLeaseMs)` });
     }
     if (this.remembersNothing && slot !== undefined && slot < this.startedAt) {
+      // Nobody can say the fire did not run: a catch-up of it is not owed, a fire of the schedule is an error.
+      if (election.catchUp) return Promise.resolve({ elected: false });
       return Promise.resolve({
         error: `fire ${key} was planned before this authority started (${new Date(this.startedAt).toISOString()}); a previous authority may have elected it`,
       });

@@ -226,7 +226,12 @@ export class HostFire {
   }
 
   /** Whether the ledger may forget the fire: expired, and nothing about it is still awaited. */
+  /**
+   * Whether the authority may drop the fire. A failed one at once: nobody was told to run it, so a later request
+   * (a catch-up once the upstream is back, a late process) asks the upstream again rather than hear the old error.
+   */
   forgettable(now: number): boolean {
+    if (this.state === 'failed') return true;
     return now >= this.expiresAt && this.state !== 'electing' && this.state !== 'orphaned' && !this.waiting?.length;
   }
 

@@ -30,6 +30,8 @@ export interface Election {
   /** Fleet-wide policies of the task, for an authority whose fires are recorded. */
   overlap?: 'skip';
   fleetMax?: number;
+  /** A catch-up of a past fire: lost, not an error, when this authority cannot know whether it ran. */
+  catchUp?: true;
 }
 
 /** The fields of a request besides the envelope's. */
@@ -140,6 +142,7 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
       if (value !== undefined && !Number.isSafeInteger(value)) return { ok: false, code: 'bad-request', message: `${field} must be an integer` };
     }
     if (data.overlap !== undefined && data.overlap !== 'skip') return { ok: false, code: 'bad-request', message: "overlap must be 'skip' when given" };
+    if (data.catchUp !== undefined && data.catchUp !== true) return { ok: false, code: 'bad-request', message: 'catchUp must be true when given' };
     if (data.fleetMax !== undefined && !(Number.isSafeInteger(data.fleetMax) && (data.fleetMax as number) > 0)) {
       return { ok: false, code: 'bad-request', message: 'fleetMax must be a positive integer' };
     }

@@ -10,6 +10,7 @@ import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
 import { slotOfKey, type Notice } from '../ipc/protocol.js';
 import type { Execution, RunCoordinator, TaskFn, TaskOptions, TaskStatus } from '../types.js';
 import { CancellableWait } from './cancellable-wait.js';
+import { OwedCatchUp, type Coordination } from './catch-up.js';
 import { unregister } from './registry.js';
 import { TaskBase } from './task-base.js';
 
@@ -17,12 +18,15 @@ const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_MISSED_TOLERANCE_MS = 1_000;
 /** The authority answers this much before the task stops waiting, so its answer is not lost in transit. */
 const ANSWER_MARGIN_MS = 100;
+const COORDINATED: Coordination = { coordinated: true };
 
 /** A task whose function runs in this process, woken by the shared timer queue. */
 export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private readonly coordinator: RunCoordinator | undefined;
   /** The fleet-wide policies each claim of this task carries, if any. */
   private readonly policy: FirePolicy | undefined;
+  /** With `catchUp`: the fire an outage of the coordinator left unrun, tried again while within the window. */
+  private readonly owedCatchUp: OwedCatchUp | undefined;
   private started = false;
   private destroyed = false;
   /** The next planned fire while started. */
@@ -51,6 +55,16 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (overlap === 'skip' || fleetMaxExecutions !== undefined) {
       this.policy = { ...(overlap === 'skip' ? { overlap } : {}), ...(fleetMaxExecutions !== undefined ? { fleetMax: fleetMaxExecutions } : {}) };
     }
+    if (this.coordinator && options.catchUp !== undefined) {
+      const window = options.catchUp;
+      this.owedCatchUp = new OwedCatchUp(
+        window,
+        (slot) => this.runCatchUp(slot),
+        (slot, error) =>
+          this.logger.warn(`task ${this.name}: fire ${new Date(slot).toISOString()} was not caught up: the coordinator was not reachable again within the catchUp window (${window} ms): ${describeError(error)}`),
+        () => this.referenced,
+      );
+    }
   }
 
   start(): void {
@@ -64,13 +78,31 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.catchUp(now);
   }
 
-  /** The latest fire of the catch-up window runs now, if the fleet's records have nobody claiming it. */
+  /**
+   * The latest fire of the catch-up window runs now, if the fleet's records have nobody claiming it. When its
+   * coordinator cannot be reached yet, it is owed, and tried again until the window has passed.
+   */
   private catchUp(now: number): void {
     const window = this.options.catchUp;
-    const slot = window === undefined || !this.coordinator ? undefined : latestFireWithin(window, now, (ms) => this.schedule.next(ms));
+    const slot = window === undefined || !this.owedCatchUp ? undefined : latestFireWithin(window, now, (ms) => this.schedule.next(ms));
     if (slot === undefined) return;
+    void this.runCatchUp(slot).then((outcome) => {
+      if (outcome.coordinated || !this.started) return;
+      this.logger.warn(
+        `task ${this.name}: the catch-up of fire ${new Date(slot).toISOString()} could not be coordinated (${describeError(outcome.error)}); ` +
+          `tried again every ${this.owedCatchUp!.retryMs} ms within the catchUp window`,
+      );
+      this.owedCatchUp!.owe(slot, outcome.error, Date.now());
+    });
+  }
+
+  private async runCatchUp(slot: number): Promise<Coordination> {
     this.inFlight++;
-    void this.runFire(slot, this.expected, true).finally(() => this.inFlight--);
+    try {
+      return await this.runFire(slot, this.expected, true);
+    } finally {
+      this.inFlight--;
+    }
   }
 
   stop(): void {
@@ -78,6 +110,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.started = false;
     this.expected = null;
     timerQueue.remove(this);
+    this.owedCatchUp?.cancel();
     for (const wait of this.jitterWaits) wait.cancel();
     this.emit('task:stopped', Date.now());
   }
@@ -151,7 +184,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
    * (stopped meanwhile, its limit reached, too late) is given back, so another process of the host can run it;
    * when nobody does, it is reported here, whatever the task's state.
    */
-  private async runFire(slot: number, next: number | null, catchUp = false): Promise<void> {
+  private async runFire(slot: number, next: number | null, catchUp = false): Promise<Coordination> {
     const coordinator = this.coordinator;
     const key = `${this.name}:${new Date(slot).toISOString()}`;
     // A catch-up is due when it is asked for, not at its long-past slot.
@@ -168,15 +201,18 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
         deadline: due + tolerance,
         waitMs: Math.max(0, timeout - Math.min(ANSWER_MARGIN_MS, timeout / 4)),
         watchUntil: due + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
-        ...(this.policy ? { policy: this.policy } : {}),
+        ...(this.policy || catchUp ? { policy: { ...this.policy, ...(catchUp ? { catchUp } : {}) } } : {}),
       });
-      if (catchUp) {
-        // Not a fire of the schedule: losing it is the usual case (somebody ran it), and no reason for a report.
-        if (!election.elected && election.reason === 'coordinator-error') this.logger.warn(`task ${this.name}: the catch-up of fire ${key} was not run: ${describeError(election.error)}`);
-      } else {
+      if (!catchUp) {
         this.logElection(key, election);
+        if (!election.elected && election.reason === 'coordinator-error') this.owedCatchUp?.owe(slot, election.error, Date.now());
+        else this.owedCatchUp?.reachable(Date.now());
       }
-      if (!election.elected) return catchUp ? undefined : this.skip(slot, election);
+      if (!election.elected) {
+        // A catch-up is not a fire of the schedule: losing it is the usual case (somebody ran it), no reason for a report.
+        if (!catchUp) this.skip(slot, election);
+        return election.reason === 'coordinator-error' ? { coordinated: false, error: election.error } : COORDINATED;
+      }
       claim.fencingToken = election.fencingToken;
       claim.last = election.last === true;
     }
@@ -186,7 +222,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
       // The authority may wait for a late taker until the fire's deadline before it answers the release.
       if (coordinator) await this.giveBack(coordinator, key, slot, unable, Math.max(timeout, slot + tolerance - Date.now() + timeout));
       else if (unable.late) this.reportMissed(slot);
-      return;
+      return COORDINATED;
     }
     const tracking = coordinator && isTracking(coordinator) ? coordinator : undefined;
     tracking?.started(key);
@@ -196,6 +232,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     } finally {
       if (coordinator) await this.complete(coordinator, key, timeout, execution && outcomeOf(execution));
     }
+    return COORDINATED;
   }
 
   /** A failed election is logged once per outage of this task's coordinator, and its end once, with the count. */

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordBackends } from '../support/backends.js';
 import { Fixture, type Report } from '../support/processes.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const BACKENDS = await recordBackends();
 
@@ -105,6 +106,35 @@ for (const backend of BACKENDS) {
         expect(new Set(everyRun).size, 'no fire ran twice').toBe(everyRun.length);
       } finally {
         await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 120_000);
+
+    it(`catchUp after an outage of ${backend.name}: the latest fire it left unrun runs once when it is back, on one host of the two`, async () => {
+      const { env, cleanup } = backend.make();
+      const proxy = await startTcpProxy(backend.port);
+      try {
+        const hosts = twoHosts({ ...env, ...backend.through(proxy.port), SCHEDULE: '*/3 * * * * *', RUN_MS: '50', CATCH_UP: '20000' });
+        await hosts[0].until(() => all(hosts, 'done').length >= 2, 30_000, 'two runs');
+        // A task new to the backend caught up the window's latest fire at start, if one was in it.
+        const atStart = all(hosts, 'run').filter((r) => r.catchUp).length;
+        proxy.partition();
+        const uncoordinated = () => [...new Set(slots(all(hosts, 'skipped').filter((r) => r.reason === 'coordinator-error')))];
+        await hosts[0].until(() => uncoordinated().length >= 2, 30_000, 'two fires skipped in the outage');
+        proxy.heal();
+        const catchUps = () => all(hosts, 'run').filter((r) => r.catchUp).slice(atStart);
+        await hosts[0].until(() => catchUps().length > 0, 30_000, 'the catch-up run');
+        const ranBefore = all(hosts, 'run').length;
+        await hosts[0].until(() => all(hosts, 'run').length >= ranBefore + 2, 30_000, 'two more runs');
+        const caughtUp = catchUps();
+        expect(caughtUp, 'one catch-up across two hosts and four workers').toHaveLength(1);
+        // The latest fire the outage left unrun (reported by every worker as coordinator-error), none before it.
+        expect(caughtUp[0]!.slot).toBe(uncoordinated().sort().at(-1));
+        const runs = slots(all(hosts, 'run'));
+        expect(new Set(runs).size, `no fire ran twice: ${runs.join(', ')}`).toBe(runs.length);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await proxy.close();
         await cleanup();
       }
     }, 120_000);

@@ -6,6 +6,15 @@ import { Authority } from '../../src/ipc/authority.js';
 import { recordingLogger } from '../support/quiet-logger.js';
 
 const T0 = Date.parse('2030-06-01T12:00:00.250Z');
+
+/** In-memory records whose every call fails while `down`: a backend outage. */
+class FlakyBackend extends MemoryRunCoordinator {
+  down = false;
+  override async claim(...args: Parameters<MemoryRunCoordinator['claim']>) {
+    if (this.down) throw new Error('the backend is down');
+    return super.claim(...args);
+  }
+}
 const second = (ms: number) => Math.round((ms - T0) / 1000);
 
 describe('fleet-wide policies, host-local records', () => {
@@ -92,6 +101,74 @@ describe('fleet-wide policies, host-local records', () => {
     expect(runs).toHaveLength(3);
     const states = (await backend.history('nightly')).reverse().map((record) => `${second(record.slot)} ${record.state}`);
     expect(states).toEqual(['2 succeeded', '8 succeeded', '10 succeeded']);
+  });
+
+  it('catchUp after an outage of the backend: the latest fire it left unrun runs once when the backend answers again, within the window', async () => {
+    const backend = new FlakyBackend();
+    const runs: string[] = [];
+    const logger = recordingLogger();
+    const task = cron.schedule('*/2 * * * * *', (ctx) => void runs.push(`${second(ctx.date.getTime())}${ctx.catchUp ? ' catch-up' : ''} at ${second(Date.now())}`), {
+      name: 'outage', distributed: true, catchUp: 10_000, runCoordinator: backend, logger,
+    });
+    const skipped: string[] = [];
+    task.on('execution:skipped', (ctx) => void skipped.push(`${second(ctx.date.getTime())} ${ctx.reason}`));
+    await vi.advanceTimersByTimeAsync(2000);
+    backend.down = true;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(skipped, 'each fire of the outage is reported as it happens').toEqual(['4 coordinator-error', '6 coordinator-error']);
+    backend.down = false;
+    await vi.advanceTimersByTimeAsync(2000);
+    // Back at 7.25: the fire at 6 (the latest) is caught up once, at the next try (each second); the one at 4 is not.
+    expect(runs.sort()).toEqual(['2 at 2', '6 catch-up at 8', '8 at 8']);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(runs.filter((run) => run.includes('catch-up'))).toHaveLength(1);
+    const states = (await backend.history('outage')).reverse().map((record) => `${second(record.slot)} ${record.state}`);
+    expect(states).toEqual(['2 succeeded', '6 succeeded', '8 succeeded', '10 succeeded', '12 succeeded']);
+
+    // A second outage, of fires 14 to 26: one catch-up again, of the latest.
+    backend.down = true;
+    await vi.advanceTimersByTimeAsync(14_000);
+    backend.down = false;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(runs.filter((run) => run.includes('catch-up')).sort()).toEqual(['26 catch-up at 28', '6 catch-up at 8']);
+  });
+
+  it('catchUp: a fire that left the window before the backend came back is not run, and the task says so once', async () => {
+    const backend = new FlakyBackend();
+    const runs: number[] = [];
+    const logger = recordingLogger();
+    cron.schedule('0 * * * * *', (ctx) => void runs.push(second(ctx.date.getTime())), { name: 'hourly', distributed: true, catchUp: 10_000, runCoordinator: backend, logger });
+    await vi.advanceTimersByTimeAsync(59_000);
+    backend.down = true;
+    await vi.advanceTimersByTimeAsync(15_000);
+    backend.down = false;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(runs).toEqual([]);
+    expect(logger.lines.filter((line) => line.includes('was not caught up'))).toEqual([
+      expect.stringMatching(/fire .*T12:01:00\.000Z was not caught up: the coordinator was not reachable again within the catchUp window \(10000 ms\): the upstream coordinator failed: the backend is down/),
+    ]);
+  });
+
+  it('catchUp at start while the backend is out: tried again until it answers; stop() ends the tries', async () => {
+    const backend = new FlakyBackend();
+    const runs: string[] = [];
+    const options = { name: 'late-start', distributed: true, catchUp: 60_000, runCoordinator: backend, logger: recordingLogger() } as const;
+    const fn = (ctx: { date: Date; catchUp?: boolean }) => void runs.push(`${second(ctx.date.getTime())}${ctx.catchUp ? ' catch-up' : ''}`);
+    let task = cron.schedule('0 * * * * *', fn, options);
+    await vi.advanceTimersByTimeAsync(60_000);
+    task.destroy();
+    await vi.advanceTimersByTimeAsync(61_000);
+    backend.down = true;
+    task = cron.schedule('0 * * * * *', fn, options);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(runs).toEqual(['60']);
+    backend.down = false;
+    await vi.advanceTimersByTimeAsync(7000);
+    expect(runs).toEqual(['60', '120 catch-up']);
+    task.stop();
+    backend.down = true;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(vi.getTimerCount(), 'a stopped task leaves no retry behind').toBe(0);
   });
 
   it('the policies need distributed: true and a coordinator that keeps records; the errors say which', () => {
