@@ -42,6 +42,16 @@ export interface TaskState {
   runs: number;
 }
 
+/** How long a trigger is kept for the authorities to hear of it (`triggers`), in ms. */
+export const TRIGGER_KEEP_MS = 60_000;
+
+/** An extra fire of a task asked for by `trigger`: claimed like any fire by the processes that have the task. */
+export interface Trigger {
+  task: string;
+  /** When it was asked for, by the backend's clock, in ms; never a whole second, so never a fire of a schedule. */
+  slot: number;
+}
+
 /** How one fire ended, for the record of the claim with this fencing token. */
 export interface FireEnd {
   task: string;
@@ -68,9 +78,13 @@ export interface FireBackend extends RunCoordinator {
   pause(task: string): Promise<void>;
   resume(task: string): Promise<void>;
   taskState(task: string): Promise<TaskState>;
+  /** Asks for an extra fire of the task now, from any process; resolves with its slot. Idempotent within a millisecond. */
+  trigger(task: string): Promise<number>;
+  /** The triggers of every task with a slot after `since`, oldest first, none older than TRIGGER_KEEP_MS. */
+  triggers(since: number): Promise<Trigger[]>;
 }
 
 export function isFireBackend(coordinator: RunCoordinator): coordinator is FireBackend {
   const candidate = coordinator as Partial<FireBackend>;
-  return ['claim', 'renew', 'end', 'history', 'pause', 'resume', 'taskState'].every((method) => typeof candidate[method as keyof FireBackend] === 'function');
+  return ['claim', 'renew', 'end', 'history', 'pause', 'resume', 'taskState', 'trigger', 'triggers'].every((method) => typeof candidate[method as keyof FireBackend] === 'function');
 }
