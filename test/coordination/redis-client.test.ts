@@ -221,18 +221,18 @@ describe('RedisLockCoordinator fire records commands', () => {
   const holding = JSON.stringify({ slot, state: 'running', holder: { host: 'h', pid: 1, incarnation: 'i' }, fencingToken: 3, claimedAt: 1, leaseUntil: 2, claimId: 'x' });
   const request = (task: string) => ({ task, slot, leaseMs: 1000, holder: { host: 'h', pid: 1, incarnation: 'i' }, claimId: `claim-${task}` });
 
-  it("claims a fire's key with the records script: the task's five keys, the retention, then the fire", async () => {
-    const io = fakeIoRedis([[null, [[1, 7]]]]);
+  it("claims a fire's key with the records script: the task's seven keys, the retention, then the fire", async () => {
+    const io = fakeIoRedis([[null, [[1, 7, 1]]]]);
     const coordinator = new RedisLockCoordinator(io, { prefix: 'app:', retention: { perTask: 10, maxAgeMs: 60_000 } });
     expect(await coordinator.shouldRun(key, 1000)).toBe(true);
-    const keys = ['token', 'records', 'slots', 'order', 'running'].map((name) => `app:{job}:${name}`);
+    const keys = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs'].map((name) => `app:{job}:${name}`);
     const { host, pid, incarnation } = coordinator.holder;
-    expect(io.sent).toEqual([[['eval', RECORDS, 5, ...keys, '10', '60000', '1', String(slot), '1000', host, String(pid), incarnation, `${coordinator.token}:1`]]]);
+    expect(io.sent).toEqual([[['eval', RECORDS, 7, ...keys, '10', '60000', '1', String(slot), '1000', host, String(pid), incarnation, `${coordinator.token}:1`, '', '']]]);
   });
 
   it('rejects a batch that won a fire fewer replicas acknowledged, naming it; answers a batch that won nothing whatever the count', async () => {
     const waitForReplicas = { count: 2, timeoutMs: 100 };
-    const io = fakeIoRedis([[null, [[0, holding], [1, 8], [1, 9]]], [null, 1]], [[null, [[0, holding]]], [null, 0]]);
+    const io = fakeIoRedis([[null, [[0, holding, ''], [1, 8, 1], [1, 9, 2]]], [null, 1]], [[null, [[0, holding, '']]], [null, 0]]);
     const coordinator = new RedisLockCoordinator(io, { waitForReplicas });
     await expect(coordinator.claim([request('a'), request('b'), request('c')])).rejects.toThrow(
       /the claim of b:2026-01-01T00:00:00\.000Z \(and 1 more fires of its batch\) was acknowledged by 1 of the 2 replicas required/,
@@ -245,12 +245,12 @@ describe('RedisLockCoordinator fire records commands', () => {
   });
 
   it('on a Cluster, sends one call per task of a batch (its keys share a slot), and answers in the order asked', async () => {
-    const io = { ...fakeIoRedis([[null, [[1, 1], [1, 2]]]], [[null, [[0, holding]]]]), isCluster: true };
+    const io = { ...fakeIoRedis([[null, [[1, 1, 1], [1, 2, 2]]]], [[null, [[0, holding, '']]]]), isCluster: true };
     const answers = await new RedisLockCoordinator(io).claim([request('a'), request('b'), { ...request('a'), slot: slot + 1000 }]);
     expect(answers.map((answer) => answer.won)).toEqual([true, false, true]);
     expect(io.sent.map(([command]) => [command![3], command!.length])).toEqual([
-      ['fleetcron:{a}:token', 3 + 5 + 2 + 2 * 7],
-      ['fleetcron:{b}:token', 3 + 5 + 2 + 7],
+      ['fleetcron:{a}:token', 3 + 7 + 2 + 2 * 9],
+      ['fleetcron:{b}:token', 3 + 7 + 2 + 9],
     ]);
   });
 });

@@ -143,7 +143,7 @@ function parseAnswer(task: string, reply: unknown): ClaimAnswer {
   const lost = lapsed.map((raw) => parseRecord(task, raw));
   if (Number(won) === 1) return { won: true, fencingToken: Number(tokenOrHolding), runs: Number(runsOrRefusal), lost };
   const holder = tokenOrHolding === '' ? undefined : parseRecord(task, tokenOrHolding).holder;
-  return runsOrRefusal === '' ? { won: false, holder, lost } : { won: false, holder, lost, refused: runsOrRefusal as Refusal };
+  return typeof runsOrRefusal === 'string' && runsOrRefusal !== '' ? { won: false, holder, lost, refused: runsOrRefusal as Refusal } : { won: false, holder, lost };
 }
 
 function parseRecord(task: string, raw: unknown): FireRecord {
