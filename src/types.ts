@@ -69,6 +69,8 @@ export interface TaskContext {
   signal?: AbortSignal;
   /** fleetcron, in the task function: this run catches up a fire nobody ran (`catchUp`); `date` is that fire. */
   catchUp?: boolean;
+  /** fleetcron, in the task function: this run is an extra fire asked for by `trigger(name)`; `date` is when. */
+  triggered?: boolean;
 }
 
 export type TaskFn = (context: TaskContext) => unknown;

@@ -4,7 +4,7 @@ import { complete, elect, type Election as Outcome } from '../coordination/elect
 import { MemoryRunCoordinator } from '../coordination/memory.js';
 import { ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import { processLocalKind } from '../coordination/process-local.js';
-import { isFireBackend, type ClaimAnswer, type ClaimRequest, type FireBackend, type TaskState } from '../coordination/records/backend.js';
+import { isFireBackend, type ClaimAnswer, type ClaimRequest, type FireBackend, type TaskState, type Trigger } from '../coordination/records/backend.js';
 import type { FireOutcome, FireRecord, HistoryOptions } from '../coordination/records/fire-record.js';
 import { isTracking, type TrackingCoordinator } from '../coordination/tracking.js';
 import { globalLogger } from '../logger.js';
@@ -12,6 +12,7 @@ import type { Logger, RunCoordinator } from '../types.js';
 import { HostFire, type Ask, type Loss, type PeerId, type Verdict } from './host-fire.js';
 import { Batcher } from './batcher.js';
 import { nameOfKey, parseRequest, PROTOCOL, slotOfKey, VERSION, type Election, type ErrorCode, type LostNotice, type Notice, type Reply } from './protocol.js';
+import { TriggerWatch } from './trigger-watch.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { PendingEnds } from './pending-ends.js';
 
@@ -43,12 +44,15 @@ export interface AuthorityOptions {
    * loop go together); 1 sends each on its own. Default 500.
    */
   maxBatch?: number;
+  /** How often the fire records are asked for triggers while a process here runs triggered fires, in ms. Default 1000. */
+  triggerPollMs?: number;
   now?: () => number;
 }
 
 const DEFAULT_ELECTION_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_LEASE_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_MAX_FIRES = 100_000;
+const DEFAULT_TRIGGER_POLL_MS = 1000;
 /** A held answer never waits longer than this, whatever the requester says. */
 const MAX_WAIT_MS = 60_000;
 /** Scope and key are joined with a control character, which distributed task names may not contain. */
@@ -85,6 +89,8 @@ export class Authority {
    * memory when there is no upstream (host-local election); none for a plain RunCoordinator.
    */
   private readonly records: { backend: FireBackend; claims: Batcher<ClaimRequest, ClaimAnswer>; leases: LeaseKeeper; ends: PendingEnds } | undefined;
+  /** The processes that run triggered fires, and the poll of the records that tells them. */
+  private readonly triggers: TriggerWatch | undefined;
 
   constructor(private readonly options: AuthorityOptions) {
     this.now = options.now ?? (() => Date.now());
@@ -103,6 +109,29 @@ export class Authority {
       leases: new LeaseKeeper(backend, this.timeout(), this.now),
       ends: new PendingEnds(backend, this.timeout(), this.now, options.maxBatch),
     };
+    this.triggers = backend && new TriggerWatch(backend, options.triggerPollMs ?? DEFAULT_TRIGGER_POLL_MS, this.logger, (trigger) => this.announce(trigger));
+  }
+
+  /**
+   * Asks for an extra fire of the task now, fleet-wide (host-wide for host-local records): one process that has the
+   * task runs it, with `ctx.triggered`. Resolves with the fire's slot once it is recorded.
+   */
+  async trigger(task: string, scope = ''): Promise<number> {
+    const slot = await this.withRecords('trigger', (backend) => backend.trigger(scopedKey(scope, task)));
+    this.triggers?.pollSoon();
+    return slot;
+  }
+
+  /** Stops asking the records for triggers; the authority still answers. */
+  close(): void {
+    this.triggers?.close();
+  }
+
+  /** Each process of the trigger's scope that runs triggered fires is told; its tasks of that name claim the fire. */
+  private announce({ task, slot }: Trigger): void {
+    const [scope, name] = splitScoped(task);
+    const notice: Notice = { proto: PROTOCOL, v: VERSION, kind: 'trigger', key: `${name}:${new Date(slot).toISOString()}` };
+    for (const peer of this.triggers!.audience(scope)) peer.notify?.(notice);
   }
 
   /** The latest records of a task's fires, newest first: what this host's backend (or its memory) holds. */
@@ -141,6 +170,9 @@ export class Authority {
     const request = parsed.value;
     switch (request.kind) {
       case 'hello':
+        return this.reply(request.id);
+      case 'subscribe':
+        this.subscribe(peer, request.on, scope);
         return this.reply(request.id);
       case 'elect': {
         const verdict = await this.elect(request, peer, scope);
@@ -201,6 +233,11 @@ export class Authority {
     });
   }
 
+  /** `peer` runs triggered fires (`on`), or no longer: it is told of each trigger of its scope. */
+  subscribe(peer: Peer, on: boolean, scope = ''): void {
+    this.triggers?.subscribe(peer, on, scope);
+  }
+
   /** The holder of fire `key` has started its run. */
   started(key: string, peer: Peer, scope = ''): void {
     const id = scopedKey(scope, key);
@@ -248,6 +285,7 @@ export class Authority {
 
   /** `peer` exited, disconnected or could not be reached: the fires it held before running them are handed on. */
   peerGone(peerId: PeerId, cause: string): void {
+    this.triggers?.forget(peerId);
     if (!this.peers.delete(peerId)) return;
     for (const [id, fire] of this.fires) {
       const outcome = fire.gone(peerId, cause);

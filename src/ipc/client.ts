@@ -2,7 +2,7 @@ import type { FireOutcome } from '../coordination/records/fire-record.js';
 import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
 import type { Logger } from '../types.js';
 import {
-  envelope, openEnvelope, parseLostNotice, parseReply, parseRevokedNotice, PROTOCOL, RequestIds, slotOfKey, VERSION, type Notice, type Reply, type Request, type RequestBody,
+  envelope, openEnvelope, parseLostNotice, parseReply, parseRevokedNotice, parseTriggerNotice, PROTOCOL, RequestIds, slotOfKey, VERSION, type Notice, type Reply, type Request, type RequestBody,
 } from './protocol.js';
 
 /** The IPC channel to the parent: `process` in a worker, PM2 instance or daemon. */
@@ -80,6 +80,10 @@ export class AuthorityClient implements TrackingCoordinator {
   private readonly watching = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
   private listening = false;
+  /** Tasks of this process that run triggered fires, and the authority incarnation told so. */
+  private hearers = 0;
+  private subscribedTo: string | undefined;
+  private subscribing = false;
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
   private readonly probeTimeoutMs: number;
@@ -134,6 +138,28 @@ export class AuthorityClient implements TrackingCoordinator {
     this.listen();
     const reply = await this.request({ kind: 'release', key, cause });
     return reply.handedOver === true;
+  }
+
+  hearTriggers(on: boolean): void {
+    const before = this.hearers > 0;
+    this.hearers += on ? 1 : -1;
+    if (before === this.hearers > 0) return;
+    this.listen();
+    this.subscribe();
+  }
+
+  /** Tells the authority whether this process runs triggered fires; sent again to an authority that restarted. */
+  private subscribe(): void {
+    const on = this.hearers > 0;
+    this.subscribedTo = undefined;
+    this.subscribing = true;
+    this.request({ kind: 'subscribe', on }).then(
+      (reply) => {
+        this.subscribing = false;
+        if (on && this.hearers > 0) this.subscribedTo = reply.authority.id;
+      },
+      () => void (this.subscribing = false),
+    );
   }
 
   async onComplete(key: string, outcome?: FireOutcome): Promise<void> {
@@ -290,7 +316,7 @@ export class AuthorityClient implements TrackingCoordinator {
    * so the channel never holds an idle process open.
    */
   private listen(): void {
-    const wanted = this.pending.size > 0 || this.watching.size > 0 || this.won.size > 0;
+    const wanted = this.pending.size > 0 || this.watching.size > 0 || this.won.size > 0 || this.hearers > 0;
     if (wanted === this.listening) return;
     this.listening = wanted;
     if (wanted) this.channel.on('message', this.onMessage);
@@ -312,8 +338,15 @@ export class AuthorityClient implements TrackingCoordinator {
       if (this.won.has(revoked.key)) this.options.onNotice?.(revoked);
       return;
     }
+    const trigger = parseTriggerNotice(data);
+    if (trigger) {
+      if (this.hearers > 0) this.options.onNotice?.(trigger);
+      return;
+    }
     const reply = parseReply(data);
     if (!reply) return;
+    // Not subscribed yet (it failed), or to an earlier incarnation of the authority (it restarted): again.
+    if (this.hearers > 0 && !this.subscribing && reply.authority.id !== this.subscribedTo) this.subscribe();
     // Late replies, duplicates and replies meant for an earlier incarnation find nothing pending.
     const pending = this.take(reply.id);
     if (!pending) return;

@@ -17,6 +17,7 @@ export interface LocalAuthority {
 export class InProcessRoute implements TrackingCoordinator {
   /** Fires won and not yet ended or given up, with their fencing tokens when recorded. */
   private readonly won = new Map<string, number | undefined>();
+  private hearers = 0;
 
   constructor(
     private readonly local: () => LocalAuthority | undefined,
@@ -48,6 +49,13 @@ export class InProcessRoute implements TrackingCoordinator {
     this.won.delete(key);
     const local = this.local();
     return local ? local.authority.release(key, cause, this.self, local.scope) : false;
+  }
+
+  hearTriggers(on: boolean): void {
+    const before = this.hearers > 0;
+    this.hearers += on ? 1 : -1;
+    const local = this.local();
+    if (before !== this.hearers > 0) local?.authority.subscribe(this.self, this.hearers > 0, local.scope);
   }
 
   async onComplete(key: string, outcome?: FireOutcome): Promise<void> {

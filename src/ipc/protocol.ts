@@ -16,7 +16,7 @@ export const MESSAGE_TYPE = 'fleetcron:ipc';
 export const MAX_MESSAGE_BYTES = 4096;
 export const MAX_KEY_LENGTH = 1024;
 
-export type RequestKind = 'hello' | 'elect' | 'started' | 'release' | 'complete';
+export type RequestKind = 'hello' | 'elect' | 'started' | 'release' | 'complete' | 'subscribe';
 
 /** Who wins fire `key` (with a lease of `ttlMs`); `slot` is the fire's planned instant, when the key carries one. */
 export interface Election {
@@ -43,7 +43,9 @@ export type RequestBody =
   /** The elected requester cannot run the fire (stopped, shutting down, too late): the authority hands it on. */
   | { kind: 'release'; key: string; cause: string }
   /** The elected requester's run has ended; `outcome` says how (absent: the requester does not know). */
-  | { kind: 'complete'; key: string; outcome?: FireOutcome };
+  | { kind: 'complete'; key: string; outcome?: FireOutcome }
+  /** The requester has tasks that run triggered fires (`on`), or no longer: it is sent a trigger notice for each. */
+  | { kind: 'subscribe'; on: boolean };
 
 export type Request = RequestBody & {
   proto: typeof PROTOCOL;
@@ -121,7 +123,7 @@ export function fitsSizeCap(data: unknown): boolean {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
-const KINDS: ReadonlySet<unknown> = new Set<RequestKind>(['hello', 'elect', 'started', 'release', 'complete']);
+const KINDS: ReadonlySet<unknown> = new Set<RequestKind>(['hello', 'elect', 'started', 'release', 'complete', 'subscribe']);
 const MAX_CAUSE_LENGTH = 1024;
 
 /** Checks an incoming request; a bad one gets an error reply when it carries an id to answer. */
@@ -133,6 +135,9 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
   const { kind, key, ttlMs, slot, deadline, waitMs, cause } = data;
   if (!KINDS.has(kind)) return { ok: false, code: 'bad-request', message: `unknown request kind ${String(kind)}` };
   if (kind === 'hello') return { ok: true, value: data as unknown as Request };
+  if (kind === 'subscribe') {
+    return typeof data.on === 'boolean' ? { ok: true, value: data as unknown as Request } : { ok: false, code: 'bad-request', message: 'on must be a boolean' };
+  }
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     return { ok: false, code: 'bad-request', message: `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters` };
   }
@@ -173,7 +178,20 @@ export interface RevokedNotice {
   cause: string;
 }
 
-export type Notice = LostNotice | RevokedNotice;
+/** Unsolicited, authority to a subscribed requester: fire `key` was triggered; its tasks of that name claim it. */
+export interface TriggerNotice {
+  proto: typeof PROTOCOL;
+  v: number;
+  kind: 'trigger';
+  key: string;
+}
+
+export type Notice = LostNotice | RevokedNotice | TriggerNotice;
+
+export function parseTriggerNotice(data: Record<string, unknown>): TriggerNotice | undefined {
+  if (data.kind !== 'trigger' || typeof data.key !== 'string' || slotOfKey(data.key) === undefined) return undefined;
+  return data as unknown as TriggerNotice;
+}
 
 export function parseRevokedNotice(data: Record<string, unknown>): RevokedNotice | undefined {
   if (data.kind !== 'revoked' || typeof data.key !== 'string' || typeof data.cause !== 'string') return undefined;

@@ -67,6 +67,7 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
   let release: (() => Promise<void>) | undefined;
   let standby: LockWait | undefined;
   let address: string;
+  let servingAuthority: Authority | undefined;
 
   const standBy = (): Promise<void> => {
     standby = waitForLock(address, self, STANDBY_RETRY_MS, (error) => logger.error('servePm2(): could not check the one-arbiter lock; retrying', error));
@@ -76,6 +77,7 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
     connection.bus.off(MESSAGE_TYPE);
     connection.bus.off('process:event');
     setOwnAuthority(undefined);
+    servingAuthority?.close();
     release = undefined;
   };
 
@@ -96,6 +98,7 @@ export async function servePm2(options: ServePm2Options = {}): Promise<Pm2Author
       electionTimeoutMs: options.electionTimeoutMs,
       logger,
     });
+    servingAuthority = authority;
     const peers = new Map<Pm2ProcessId, Peer>();
     const peerOf = (pmId: Pm2ProcessId): Peer => {
       let peer = peers.get(pmId);

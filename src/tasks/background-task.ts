@@ -190,6 +190,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
 
   private markDestroyed(): void {
     this.destroyed = true;
+    this.authority?.close();
     unregister(this);
     this.setStatus('destroyed');
   }

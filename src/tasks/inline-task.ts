@@ -29,6 +29,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private readonly owedCatchUp: OwedCatchUp | undefined;
   private started = false;
   private destroyed = false;
+  /** Whether this task is counted among its coordinator's hearers of triggers. */
+  private hearing = false;
   /** The next planned fire while started. */
   private expected: number | null = null;
   /** Scheduled fires between the overlap check and their end (election included). */
@@ -75,7 +77,23 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (this.expected !== null) timerQueue.add(this, this.expected, this.referenced);
     // Delivered on the next microtask, so listeners attached right after schedule() see it.
     this.emitter.emitLater('task:started', this.context(now));
+    this.hearTriggers();
     this.catchUp(now);
+  }
+
+  /** A started, referenced task hears its authority's triggers (which keeps the IPC channel listened to). */
+  private hearTriggers(): void {
+    const want = this.started && this.referenced;
+    if (want === this.hearing || !this.coordinator || !isTracking(this.coordinator)) return;
+    this.hearing = want;
+    this.coordinator.hearTriggers(want);
+  }
+
+  /** A fire asked for by `trigger()` somewhere in the fleet: claimed like any fire, run with `ctx.triggered`. */
+  private runTriggered(slot: number): void {
+    if (!this.started) return;
+    this.inFlight++;
+    void this.runFire(slot, this.expected, 'triggered').finally(() => this.inFlight--);
   }
 
   /**
@@ -99,7 +117,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private async runCatchUp(slot: number): Promise<Coordination> {
     this.inFlight++;
     try {
-      return await this.runFire(slot, this.expected, true);
+      return await this.runFire(slot, this.expected, 'catch-up');
     } finally {
       this.inFlight--;
     }
@@ -111,6 +129,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.expected = null;
     timerQueue.remove(this);
     this.owedCatchUp?.cancel();
+    this.hearTriggers();
     for (const wait of this.jitterWaits) wait.cancel();
     this.emit('task:stopped', Date.now());
   }
@@ -184,17 +203,18 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
    * (stopped meanwhile, its limit reached, too late) is given back, so another process of the host can run it;
    * when nobody does, it is reported here, whatever the task's state.
    */
-  private async runFire(slot: number, next: number | null, catchUp = false): Promise<Coordination> {
+  private async runFire(slot: number, next: number | null, kind: FireKind = 'scheduled'): Promise<Coordination> {
     const coordinator = this.coordinator;
     const key = `${this.name}:${new Date(slot).toISOString()}`;
     // A catch-up is due when it is asked for, not at its long-past slot.
-    const due = catchUp ? Date.now() : slot;
+    const due = kind === 'scheduled' ? slot : Date.now();
+    const catchUp = kind === 'catch-up';
     const timeout = this.options.electionTimeout ?? defaultElectionTimeout(due, next);
     const tolerance = this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS;
     const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
     // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
     const latestStart = due + tolerance + timeout + delay;
-    const claim: RunClaim = { catchUp };
+    const claim: RunClaim = { kind };
     if (coordinator) {
       const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, {
         slot,
@@ -203,14 +223,15 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
         watchUntil: due + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
         ...(this.policy || catchUp ? { policy: { ...this.policy, ...(catchUp ? { catchUp } : {}) } } : {}),
       });
-      if (!catchUp) {
+      if (kind === 'scheduled') {
         this.logElection(key, election);
         if (!election.elected && election.reason === 'coordinator-error') this.owedCatchUp?.owe(slot, election.error, Date.now());
         else this.owedCatchUp?.reachable(Date.now());
       }
       if (!election.elected) {
-        // A catch-up is not a fire of the schedule: losing it is the usual case (somebody ran it), no reason for a report.
-        if (!catchUp) this.skip(slot, election);
+        // Losing a catch-up or a trigger is the usual case (somebody else runs it), no reason for a report.
+        const expectedLoss = catchUp || (kind === 'triggered' && election.reason === 'not-elected');
+        if (!expectedLoss) this.skip(slot, election);
         return election.reason === 'coordinator-error' ? { coordinated: false, error: election.error } : COORDINATED;
       }
       claim.fencingToken = election.fencingToken;
@@ -279,6 +300,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     const slot = slotOfKey(notice.key);
     if (slot === undefined) return;
     if (notice.kind === 'lost') return this.reportLost(slot, notice.cause, notice.ran === true);
+    if (notice.kind === 'trigger') return this.runTriggered(slot);
     for (const run of this.running) if (run.slot === slot) run.abort(new Error(`the run of fire ${notice.key} lost its claim: ${notice.cause}`));
   }
 
@@ -355,7 +377,8 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.emit('execution:started', date, execution);
     const context = this.context(date, execution);
     if (claim.fencingToken !== undefined) context.fencingToken = claim.fencingToken;
-    if (claim.catchUp) context.catchUp = true;
+    if (claim.kind === 'catch-up') context.catchUp = true;
+    if (claim.kind === 'triggered') context.triggered = true;
     const run = new Run(date);
     context.signal = run.signal;
     this.running.add(run);
@@ -386,14 +409,18 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.referenced = referenced;
     timerQueue.setRef(this, referenced);
     for (const wait of this.jitterWaits) wait.setRef(referenced);
+    this.hearTriggers();
   }
 }
 
-/** What the election of a run said: its fencing token, whether it is the fleet's last allowed run, or a catch-up. */
+/** A fire of the schedule, the catch-up of a missed one, or one asked for by `trigger()`. */
+type FireKind = 'scheduled' | 'catch-up' | 'triggered';
+
+/** What the election of a run said: its fencing token, whether it is the fleet's last allowed run; and its kind. */
 interface RunClaim {
   fencingToken?: number;
   last?: boolean;
-  catchUp?: boolean;
+  kind?: FireKind;
 }
 
 /** A run in progress: its fire (the planned instant, or now for `execute()`) and the abort of its `ctx.signal`. */

@@ -117,7 +117,7 @@ describe('AuthorityClient', () => {
   it('reports a lost fire it was told it had not won, while it still watches it', async () => {
     const parent = new FakeParent();
     const lost: string[] = [];
-    const c = new AuthorityClient(parent, { verified: true, missing: '', logger: recordingLogger().logger, onNotice: ({ key, cause }) => void lost.push(`${key} ${cause}`) });
+    const c = new AuthorityClient(parent, { verified: true, missing: '', logger: recordingLogger().logger, onNotice: (notice) => void lost.push(`${notice.key} ${'cause' in notice ? notice.cause : notice.kind}`) });
     const other: Peer = { id: 'other' };
     expect(await parent.authority.elect({ key: KEY, ttlMs: 30_000 }, other)).toEqual({ elected: true, fencingToken: 1 });
     expect(await c.shouldRun(KEY, 30_000, { watchUntil: Date.now() + 1000 })).toBe(false);

@@ -102,7 +102,7 @@ describe('host fire accounting', () => {
     authority.peerGone('a', 'was killed by SIGKILL');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(new RegExp(`the run of fire ${KEY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was lost: a was killed by SIGKILL`));
-    expect(notices.get('b')?.[0]?.cause).toMatch(/killed by SIGKILL while running it/);
+    expect(notices.get('b')?.[0]).toMatchObject({ kind: 'lost', cause: expect.stringMatching(/killed by SIGKILL while running it/) });
   });
 
   it("answers a loser that waits no longer than its wait, while the holder still has not started", async () => {

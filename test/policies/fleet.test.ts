@@ -23,9 +23,11 @@ function twoHosts(env: NodeJS.ProcessEnv): [Fixture, Fixture] {
 
 const all = (hosts: Fixture[], type: string): Report[] => hosts.flatMap((h) => h.of(type));
 const slots = (reports: Report[]) => reports.map((r) => r.slot as string);
+/** The fire records of the task, as host a last read them. */
+const latestRecords = (hosts: Fixture[]) => (hosts[0]!.of('history').at(-1)?.records ?? []) as Array<{ state: string }>;
 
-/** Runs an admin process (no task scheduled) that pauses or resumes the task; resolves with its report. */
-async function admin(env: NodeJS.ProcessEnv, action: 'pause' | 'resume'): Promise<Report> {
+/** Runs an admin process (no task scheduled) that pauses, resumes or triggers the task; resolves with its report. */
+async function admin(env: NodeJS.ProcessEnv, action: 'pause' | 'resume' | 'trigger'): Promise<Report> {
   const script = new Fixture('records-admin.ts', { ...env, ACTION: action });
   fixtures.push(script);
   await script.exit();
@@ -138,6 +140,30 @@ for (const backend of BACKENDS) {
         await cleanup();
       }
     }, 120_000);
+
+    it('trigger from an admin process: exactly one run across both hosts, with ctx.triggered, recorded like any fire', async () => {
+      const { env, cleanup } = backend.make();
+      try {
+        // A yearly task: nothing of its schedule fires during the test.
+        const hosts = twoHosts({ ...env, SCHEDULE: '0 0 1 1 *', RUN_MS: '50' });
+        await hosts[0].until(() => hosts.every((h) => h.of('online').length === 2), 30_000, 'both hosts up');
+        // The workers subscribe as their task starts; give them a poll's time.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const first = await admin(env, 'trigger');
+        await hosts[0].until(() => all(hosts, 'done').length >= 1, 20_000, 'the triggered run');
+        const second = await admin(env, 'trigger');
+        await hosts[0].until(() => all(hosts, 'done').length >= 2, 20_000, 'the second triggered run');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const runs = all(hosts, 'run');
+        expect(runs.map((r) => [r.slot, r.triggered])).toEqual([[first.slot, true], [second.slot, true]]);
+        expect(Date.parse(first.slot as string) % 1000, 'a trigger is never a whole second, so never a fire of a schedule').not.toBe(0);
+        expect(all(hosts, 'skipped'), 'losing a trigger is no skip: somebody else runs it').toEqual([]);
+        await hosts[0].until(() => latestRecords(hosts).filter((r) => r.state === 'succeeded').length === 2, 5000, 'both runs in the records');
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 90_000);
 
     it('pause from an admin process: no host runs, each paused fire is reported once with reason paused; resume: runs again', async () => {
       const { env, cleanup } = backend.make();

@@ -171,6 +171,28 @@ describe('fleet-wide policies, host-local records', () => {
     expect(vi.getTimerCount(), 'a stopped task leaves no retry behind').toBe(0);
   });
 
+  it('trigger: an extra fire now, run once by one of the copies of the task, with ctx.triggered, recorded; a stopped task does not hear it', async () => {
+    const backend = new MemoryRunCoordinator();
+    const runs: string[] = [];
+    const options = { name: 'report', distributed: true, runCoordinator: backend, timezone: 'UTC', logger: recordingLogger() } as const;
+    const copies = ['a', 'b'].map((copy) => cron.schedule('0 0 1 1 *', (ctx) => void runs.push(`${copy} ${ctx.triggered === true}`), options));
+    const skipped = vi.fn();
+    for (const copy of copies) copy.on('execution:skipped', skipped);
+    await vi.advanceTimersByTimeAsync(100);
+    const slot = await backend.trigger('report');
+    expect(slot % 1000, 'never a whole second: never a fire of a schedule').not.toBe(0);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatch(/^[ab] true$/);
+    expect(skipped, 'the copy that lost the trigger says nothing').not.toHaveBeenCalled();
+    expect((await backend.history('report')).map((record) => [record.slot, record.state])).toEqual([[slot, 'succeeded']]);
+    for (const copy of copies) copy.stop();
+    await backend.trigger('report');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(runs).toHaveLength(1);
+    expect(vi.getTimerCount(), 'stopped tasks leave no poll behind').toBe(0);
+  });
+
   it('the policies need distributed: true and a coordinator that keeps records; the errors say which', () => {
     const plain: RunCoordinator = { shouldRun: () => true };
     expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', overlap: 'skip' })).toThrow(/need `distributed: true`; within one process use `noOverlap: true`/);

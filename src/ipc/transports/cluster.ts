@@ -95,6 +95,7 @@ export function serveCluster(options: ServeOptions = {}): AuthorityHandle {
     close() {
       cluster.off('message', onMessage);
       cluster.off('exit', onExit);
+      authority.close();
       if (previousMarker === undefined) delete process.env[AUTHORITY_MARKER];
       else process.env[AUTHORITY_MARKER] = previousMarker;
       setOwnAuthority(undefined);
