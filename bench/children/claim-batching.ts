@@ -47,6 +47,8 @@ const counted: FireBackend = {
   pause: (task) => memory.pause(task),
   resume: (task) => memory.resume(task),
   taskState: (task) => memory.taskState(task),
+  trigger: (task) => memory.trigger(task),
+  triggers: (since) => memory.triggers(since),
 };
 const local = { authority: new Authority({ upstream: counted, maxBatch }), scope: '' };
 const route = new InProcessRoute(() => local, { id: 'bench', pid: process.pid });
