@@ -1,7 +1,7 @@
 import { hostName, randomUUID } from '../builtins.js';
 import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import { ClaimTable } from './claim-table.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState } from './records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState, Trigger } from './records/backend.js';
 import type { FireRecord, Holder, HistoryOptions } from './records/fire-record.js';
 import { RecordTable, type RecordTableLimits } from './records/record-table.js';
 import { markProcessLocal } from './process-local.js';
@@ -66,5 +66,13 @@ export class MemoryRunCoordinator implements FireBackend {
 
   async taskState(task: string): Promise<TaskState> {
     return this.table.taskState(task);
+  }
+
+  async trigger(task: string): Promise<number> {
+    return this.table.trigger(task, this.now());
+  }
+
+  async triggers(since: number): Promise<Trigger[]> {
+    return this.table.triggers(since, this.now());
   }
 }

@@ -3,8 +3,8 @@ import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import { claimAll } from './postgres/claim.js';
 import { assertPool, type PgPoolLike } from './postgres/pool.js';
 import { createSchema, postgresNames, type PostgresNames, type PostgresSchemaOptions } from './postgres/schema.js';
-import { end, history, lease, renew, setPaused, statementsFor, taskState, type Statements } from './postgres/statements.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState } from './records/backend.js';
+import { end, history, lease, renew, setPaused, statementsFor, taskState, trigger, triggers, type Statements } from './postgres/statements.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState, Trigger } from './records/backend.js';
 import { resolveRetention, type FireRecord, type Holder, type HistoryOptions, type RetentionOptions } from './records/fire-record.js';
 
 export type { PgPoolClientLike, PgPoolLike, PgQuery, PgResultLike } from './postgres/pool.js';
@@ -27,7 +27,8 @@ export interface PostgresRunCoordinatorOptions extends PostgresSchemaOptions {
  * without an end is marked lost by the next claim of its task, on any host, which reports it.
  *
  * Each call is one statement, so one round trip: `claim` of a whole batch (one PL/pgSQL function call), `renew`,
- * `end`, `history`, `pause`, `resume`, `taskState`. Leases are judged by the database's clock alone, so hosts whose clocks differ agree.
+ * `end`, `history`, `pause`, `resume`, `taskState`, `trigger`, `triggers`. Leases and triggers are timed by the
+ * database's clock alone, so hosts whose clocks differ agree.
  * `shouldRun(key, ttlMs)`, the plain RunCoordinator call, claims the fire a key `${name}:${ISO}` names with this
  * coordinator's holder (this host, pid and an incarnation drawn at construction); any other key gets a lease only.
  *
@@ -118,6 +119,16 @@ export class PostgresRunCoordinator implements FireBackend {
   async taskState(task: string): Promise<TaskState> {
     await this.ensureSchema();
     return taskState(this.pool, this.sql, task);
+  }
+
+  async trigger(task: string): Promise<number> {
+    await this.ensureSchema();
+    return trigger(this.pool, this.sql, task);
+  }
+
+  async triggers(since: number): Promise<Trigger[]> {
+    await this.ensureSchema();
+    return triggers(this.pool, this.sql, since);
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { nameOfKey, slotOfKey } from '../ipc/protocol.js';
 import type { Logger } from '../types.js';
-import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState } from './records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireBackend, FireEnd, TaskState, Trigger } from './records/backend.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   resolveRetention,
@@ -13,7 +13,7 @@ import {
 } from './records/fire-record.js';
 import { claim } from './redis/claim.js';
 import { redisCommands, type RedisClientLike, type RedisCommands } from './redis/client.js';
-import { claimFires, endFires, readHistory, readTaskState, renewFire, setPaused } from './redis/records-script.js';
+import { addTrigger, claimFires, endFires, readHistory, readTaskState, readTriggers, renewFire, setPaused } from './redis/records-script.js';
 import { resolveWaitForReplicas, type WaitForReplicasOptions } from './redis/replica-wait.js';
 
 export type { IoRedisClientLike, NodeRedisClientLike, NodeRedisPipelineLike, RedisClientLike } from './redis/client.js';
@@ -63,6 +63,9 @@ export interface RedisLockCoordinatorOptions {
  * `holder`, with `${token}:${n}` as its claim id. Any other key is claimed for its lease only: one script sets
  * `<prefix><key>` to `${token}:${n}` with a lease of `ttlMs` unless the key exists, and wins iff it set it, or the key
  * already holds this very claim's value.
+ *
+ * `trigger(task)` adds a member to one key shared by every task, `<prefix>triggers` (so `triggers()` is one call on a
+ * Cluster too; keep `triggers` itself out of the lease-only keys), stamped by Redis `TIME` and kept a minute.
  *
  * A fire's claim is never deleted on completion (hence no `onComplete`): a record stays until retention drops it, a
  * lease-only key expires with its lease. A replica that reaches the same fire later (clock skew, a GC pause,
@@ -150,6 +153,14 @@ export class RedisLockCoordinator implements FireBackend {
 
   async taskState(task: string): Promise<TaskState> {
     return readTaskState(this.redis, this.prefix, task);
+  }
+
+  async trigger(task: string): Promise<number> {
+    return addTrigger(this.redis, this.prefix, task);
+  }
+
+  async triggers(since: number): Promise<Trigger[]> {
+    return readTriggers(this.redis, this.prefix, since);
   }
 
   /**

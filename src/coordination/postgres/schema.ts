@@ -6,8 +6,9 @@ export interface PostgresSchemaOptions {
   /** The schema of the coordinator's tables and function; default `'public'`. Any other is created if missing. */
   schema?: string;
   /**
-   * The prefix of their names; default `'fleetcron'`: tables `fleetcron_records`, `fleetcron_tasks` and
-   * `fleetcron_leases`, function `fleetcron_claim`. Give each app sharing a database its own prefix or schema.
+   * The prefix of their names; default `'fleetcron'`: tables `fleetcron_records`, `fleetcron_tasks`,
+   * `fleetcron_triggers` and `fleetcron_leases`, function `fleetcron_claim`. Give each app sharing a database its own
+   * prefix or schema.
    */
   table?: string;
 }
@@ -18,11 +19,14 @@ export interface PostgresNames {
   records: string;
   tasks: string;
   leases: string;
+  triggers: string;
   claim: string;
   recordsRunning: string;
   leasesExpiry: string;
   /** The advisory lock the DDL is run under: one per schema and prefix. */
   lockKey: string;
+  /** The advisory lock `trigger` is stamped and written under, so that triggers are committed in slot order. */
+  triggerLockKey: string;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -30,7 +34,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_NAME_BYTES = 63;
 
 export function postgresNames({ schema = 'public', table = 'fleetcron' }: PostgresSchemaOptions = {}): PostgresNames {
-  const names = { records: `${table}_records`, tasks: `${table}_tasks`, leases: `${table}_leases`, claim: `${table}_claim` };
+  const names = { records: `${table}_records`, tasks: `${table}_tasks`, leases: `${table}_leases`, triggers: `${table}_triggers`, claim: `${table}_claim` };
   const indexes = { recordsRunning: `${table}_records_running`, leasesExpiry: `${table}_leases_expiry` };
   check('schema', schema, [schema]);
   check('table', table, [...Object.values(names), ...Object.values(indexes)]);
@@ -40,11 +44,17 @@ export function postgresNames({ schema = 'public', table = 'fleetcron' }: Postgr
     records: qualify(names.records),
     tasks: qualify(names.tasks),
     leases: qualify(names.leases),
+    triggers: qualify(names.triggers),
     claim: qualify(names.claim),
     recordsRunning: `"${indexes.recordsRunning}"`,
     leasesExpiry: `"${indexes.leasesExpiry}"`,
-    lockKey: createHash('sha256').update(`fleetcron:${schema}.${table}`).digest().readBigInt64BE().toString(),
+    lockKey: lockKey(`fleetcron:${schema}.${table}`),
+    triggerLockKey: lockKey(`fleetcron:${schema}.${table}:triggers`),
   };
+}
+
+function lockKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE().toString();
 }
 
 function check(option: string, value: string, derived: string[]): void {
@@ -110,6 +120,14 @@ CREATE TABLE IF NOT EXISTS ${n.leases} (
   lease_until timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ${n.leasesExpiry} ON ${n.leases} (lease_until);
+
+-- Extra fires asked for by trigger(), kept a minute for the host authorities to hear of them (triggers()). A database
+-- made by an earlier version gets the table here, on first use.
+CREATE TABLE IF NOT EXISTS ${n.triggers} (
+  task text NOT NULL,
+  slot timestamptz NOT NULL,
+  PRIMARY KEY (task, slot)
+);
 
 ${claimFunctionSql(n)}
 `;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 export const NOW = `date_trunc('milliseconds', clock_timestamp())`;
 
 /** A timestamptz as epoch milliseconds (bigint). */
-const ms = (timestamp: string): string => `(extract(epoch FROM ${timestamp}) * 1000)::bigint`;
+export const ms = (timestamp: string): string => `(extract(epoch FROM ${timestamp}) * 1000)::bigint`;
 
 /** A timestamptz as text, as JavaScript's `toISOString()` writes it. */
 export const iso = (timestamp: string): string => `to_char(${timestamp} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

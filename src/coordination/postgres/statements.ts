@@ -1,8 +1,8 @@
-import type { FireEnd, TaskState } from '../records/backend.js';
+import { TRIGGER_KEEP_MS, type FireEnd, type TaskState, type Trigger } from '../records/backend.js';
 import { DEFAULT_HISTORY_LIMIT, type FireRecord, type HistoryOptions } from '../records/fire-record.js';
 import type { PgPoolLike } from './pool.js';
 import type { PostgresNames } from './schema.js';
-import { NOW, at, prepared, recordJson, type Prepared } from './sql.js';
+import { NOW, at, ms, prepared, recordJson, type Prepared } from './sql.js';
 
 /** Every statement of a coordinator, one round trip and one transaction each. */
 export interface Statements {
@@ -14,7 +14,12 @@ export interface Statements {
   pause: Prepared;
   resume: Prepared;
   taskState: Prepared;
+  trigger: Prepared;
+  triggers: Prepared;
 }
+
+/** The oldest slot a trigger may have and still be kept, on the database's clock. */
+const KEPT_SINCE = `${NOW} - ${TRIGGER_KEEP_MS} * interval '1 millisecond'`;
 
 export function statementsFor(n: PostgresNames): Statements {
   return {
@@ -48,6 +53,20 @@ export function statementsFor(n: PostgresNames): Statements {
       ON CONFLICT (task) DO UPDATE SET paused = true WHERE NOT t.paused`),
     resume: prepared(`UPDATE ${n.tasks} SET paused = false WHERE task = $1 AND paused`),
     taskState: prepared(`SELECT jsonb_build_object('paused', t.paused, 'runs', t.runs) AS state FROM ${n.tasks} t WHERE t.task = $1`),
+    // The clock is read once the lock is held, and the lock is kept until commit: triggers commit in the order of their
+    // slots, so a reader that saw one has seen every earlier one, and listing after the last slot seen misses none.
+    // (A WITH query calling a volatile function is not inlined: it is run once, each row before what is computed from it.)
+    // Answers the slot, bumped off a whole second; a task's trigger in the same millisecond is the one already there.
+    // Drops the triggers past keeping.
+    trigger: prepared(`WITH locked AS (SELECT pg_advisory_xact_lock('${n.triggerLockKey}'::bigint)),
+      asked AS (SELECT now_ms + (now_ms % 1000 = 0)::integer AS slot FROM (SELECT ${ms(NOW)} AS now_ms FROM locked) clock),
+      dropped AS (DELETE FROM ${n.triggers} WHERE slot < ${KEPT_SINCE}),
+      added AS (INSERT INTO ${n.triggers} (task, slot) SELECT $1, ${at('asked.slot')} FROM asked ON CONFLICT (task, slot) DO NOTHING)
+      SELECT slot FROM asked`),
+    // Compared as numbers, so that any JavaScript number works as `since` (infinities too; NaN lists nothing). Ties by
+    // task in code point order, whatever the database's collation.
+    triggers: prepared(`SELECT t.task, ${ms('t.slot')} AS slot FROM ${n.triggers} t
+      WHERE ${ms('t.slot')} > $1::float8 AND t.slot >= ${KEPT_SINCE} ORDER BY t.slot, t.task COLLATE "C"`),
   };
 }
 
@@ -85,4 +104,17 @@ export async function setPaused(pool: PgPoolLike, sql: Statements, task: string,
 export async function taskState(pool: PgPoolLike, sql: Statements, task: string): Promise<TaskState> {
   const { rows } = await pool.query({ ...sql.taskState, values: [task] });
   return (rows[0] as { state: TaskState } | undefined)?.state ?? { paused: false, runs: 0 };
+}
+
+export async function trigger(pool: PgPoolLike, sql: Statements, task: string): Promise<number> {
+  const { rows } = await pool.query({ ...sql.trigger, values: [task] });
+  return Number((rows[0] as { slot: string }).slot);
+}
+
+export async function triggers(pool: PgPoolLike, sql: Statements, since: number): Promise<Trigger[]> {
+  const { rows } = await pool.query({ ...sql.triggers, values: [since] });
+  return rows.map((row) => {
+    const { task, slot } = row as { task: string; slot: string };
+    return { task, slot: Number(slot) };
+  });
 }

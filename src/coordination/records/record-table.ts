@@ -1,4 +1,4 @@
-import type { ClaimAnswer, ClaimRequest, TaskState } from './backend.js';
+import { TRIGGER_KEEP_MS, type ClaimAnswer, type ClaimRequest, type TaskState, type Trigger } from './backend.js';
 import { DEFAULT_HISTORY_LIMIT, type FireOutcome, type FireRecord, type HistoryOptions } from './fire-record.js';
 
 /** What an in-memory table keeps: per task, and in all. */
@@ -35,6 +35,8 @@ export class RecordTable {
   private readonly tasks = new Map<string, TaskRecords>();
   /** Every record, oldest claim first, for the limit in all. */
   private readonly order = new Map<string, Stored>();
+  /** Pending triggers by `${slot}\u001f${task}`: one per task and millisecond. */
+  private readonly pending = new Map<string, Trigger>();
   private readonly perTask: number;
   private readonly total: number;
   private readonly maxAgeMs: number;
@@ -108,6 +110,22 @@ export class RecordTable {
       if (outcome.state === 'failed') record.error = { ...outcome.error };
     }
     return true;
+  }
+
+  /** Records a trigger of the task at `now` (bumped off a whole second); drops those past TRIGGER_KEEP_MS. */
+  trigger(task: string, now: number): number {
+    const slot = triggerSlot(now);
+    for (const [key, kept] of this.pending) if (kept.slot < now - TRIGGER_KEEP_MS) this.pending.delete(key);
+    this.pending.set(`${slot}\u001f${task}`, { task, slot });
+    return slot;
+  }
+
+  /** The triggers after `since` still kept at `now`, oldest slot first, ties by task. */
+  triggers(since: number, now: number): Trigger[] {
+    return [...this.pending.values()]
+      .filter(({ slot }) => slot > since && slot >= now - TRIGGER_KEEP_MS)
+      .sort((a, b) => a.slot - b.slot || (a.task < b.task ? -1 : a.task > b.task ? 1 : 0))
+      .map((kept) => ({ ...kept }));
   }
 
   history(task: string, { limit = DEFAULT_HISTORY_LIMIT }: HistoryOptions = {}): FireRecord[] {
@@ -186,6 +204,12 @@ export class RecordTable {
     records.running.delete(record.slot);
     this.order.delete(orderKey(record));
   }
+}
+
+/** A schedule fires on whole seconds only: a trigger then is moved a millisecond later, so it is never one of them. */
+function triggerSlot(now: number): number {
+  const ms = Math.floor(now);
+  return ms % 1000 === 0 ? ms + 1 : ms;
 }
 
 function orderKey(record: FireRecord): string {

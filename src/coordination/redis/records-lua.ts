@@ -1,3 +1,4 @@
+import { TRIGGER_KEEP_MS } from '../records/backend.js';
 import { LuaScript } from './script.js';
 
 // A task's records live in seven keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot
@@ -10,6 +11,10 @@ import { LuaScript } from './script.js';
 //   paused   string  '1' while the task is paused (absent otherwise)
 //   runs     string  the task's won claims (INCR), for fleetMax; retention never touches it
 export const TASK_KEYS = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs'] as const;
+
+// Every task's pending triggers share one key, `<prefix>triggers`, so that triggers() is one call on a Cluster too:
+// a zset of `<slot>\x1f<task>` scored by slot. The slot is digits, so the first \x1f ends it whatever the task's name.
+export const TRIGGERS_KEY = 'triggers';
 
 // Every script reads the time from Redis, so hosts whose clocks differ agree on leases. Numbers go into commands
 // through int(): Lua's tostring() keeps 14 digits only. cjson keeps 14 as well, which epoch milliseconds and
@@ -190,5 +195,22 @@ export const HISTORY = new LuaScript(`local found = {}
 for _, slot in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, ARGV[1])) do
   local raw = redis.call('HGET', KEYS[1], slot)
   if raw then found[#found + 1] = raw end
+end
+return found`);
+
+// KEYS: triggers. ARGV: task. Answers the trigger's slot: now, a millisecond later on a whole second (a schedule's
+// fire). The same task in the same millisecond is the same member. Drops the triggers past keeping.
+export const TRIGGER = new LuaScript(`${PRELUDE}
+local slot = now % 1000 == 0 and now + 1 or now
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. int(now - ${TRIGGER_KEEP_MS}))
+redis.call('ZADD', KEYS[1], int(slot), int(slot) .. '\\31' .. ARGV[1])
+return slot`);
+
+// KEYS: triggers. ARGV: the score after which to list (exclusive; '-inf' or '+inf' allowed). Answers the members
+// still kept, oldest slot first; those of one slot by task (member order).
+export const TRIGGERS = new LuaScript(`${PRELUDE}
+local oldest, found = now - ${TRIGGER_KEEP_MS}, {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+  if tonumber(member:sub(1, member:find('\\31', 1, true) - 1)) >= oldest then found[#found + 1] = member end
 end
 return found`);

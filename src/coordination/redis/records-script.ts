@@ -1,7 +1,7 @@
-import type { ClaimAnswer, ClaimRequest, FireEnd, Refusal, TaskState } from '../records/backend.js';
+import type { ClaimAnswer, ClaimRequest, FireEnd, Refusal, TaskState, Trigger } from '../records/backend.js';
 import type { FireRecord, RetentionOptions } from '../records/fire-record.js';
 import type { RedisCommands } from './client.js';
-import { CLAIM, END, HISTORY, PAUSE, RENEW, TASK_KEYS, TASK_STATE } from './records-lua.js';
+import { CLAIM, END, HISTORY, PAUSE, RENEW, TASK_KEYS, TASK_STATE, TRIGGER, TRIGGERS, TRIGGERS_KEY } from './records-lua.js';
 import { checkReplicas, waitCommands, type WaitForReplicasOptions } from './replica-wait.js';
 
 /** A record as the scripts store it: without its task (the key says it), with the id of the claim that won it. */
@@ -136,6 +136,26 @@ export async function readTaskState(redis: RedisCommands, prefix: string, task: 
   const [reply] = await TASK_STATE.run(redis, [paused, runs], []);
   const [isPaused, count] = asArray(reply);
   return { paused: Number(isPaused) === 1, runs: Number(count) };
+}
+
+export async function addTrigger(redis: RedisCommands, prefix: string, task: string): Promise<number> {
+  const [slot] = await TRIGGER.run(redis, [prefix + TRIGGERS_KEY], [task]);
+  return Number(slot);
+}
+
+export async function readTriggers(redis: RedisCommands, prefix: string, since: number): Promise<Trigger[]> {
+  const [reply] = await TRIGGERS.run(redis, [prefix + TRIGGERS_KEY], [scoreAfter(since)]);
+  return asArray(reply).map((member) => {
+    const raw = String(member);
+    const cut = raw.indexOf('\u001f');
+    return { task: raw.slice(cut + 1), slot: Number(raw.slice(0, cut)) };
+  });
+}
+
+/** `since` as Redis reads a score: infinities by name, NaN as +inf (no slot is after it, as in memory). */
+function scoreAfter(since: number): string {
+  if (Number.isFinite(since)) return String(since);
+  return since === -Infinity ? '-inf' : '+inf';
 }
 
 function parseAnswer(task: string, reply: unknown): ClaimAnswer {

@@ -2,7 +2,7 @@
 // itself: in memory, Redis, PostgreSQL. Real time with short leases, since a backend may read its server's clock.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ClaimRequest, FireBackend } from '../../../src/coordination/records/backend.js';
+import type { ClaimRequest, FireBackend, Trigger } from '../../../src/coordination/records/backend.js';
 import type { FireOutcome, Holder } from '../../../src/coordination/records/fire-record.js';
 
 export interface BackendUnderTest {
@@ -24,6 +24,9 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
     /** A task name no other test uses, so that tests share one store without meeting. */
     const task = () => `contract-${randomUUID()}`;
     const ask = (t: string, slot: number, who: string, leaseMs = 30_000): ClaimRequest => ({ task: t, slot, leaseMs, holder: holder(who), claimId: randomUUID() });
+    /** The triggers of `tasks` only: the store is shared with the other tests. */
+    const triggersOf = async (backend: FireBackend, since: number, ...tasks: string[]): Promise<Trigger[]> =>
+      (await backend.triggers(since)).filter((x) => tasks.includes(x.task));
 
     it('the first claim of a fire wins with a fencing token; any other claim of it loses and learns the holder', async () => {
       const [a, b] = setup().hosts;
@@ -268,6 +271,52 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       await b.pause(t);
       const [refused] = await b.claim([ask(t, SLOT + 1000, 'b')]);
       expect(refused).toMatchObject({ won: false, refused: 'paused', lost: [{ slot: SLOT, state: 'lost' }] });
+    });
+
+    it("trigger: a slot near now by the backend's clock, never a whole second; listed by triggers from either host", async () => {
+      const [a, b] = setup().hosts;
+      // Task names may hold any character but control characters.
+      const t = `${task()} {tag}:, "ünï" 名 🕐`;
+      const before = Date.now();
+      const slot = await a.trigger(t);
+      const after = Date.now();
+      expect(Number.isSafeInteger(slot)).toBe(true);
+      expect(slot % 1000).not.toBe(0);
+      // The backend's clock is its server's: on this machine, within a little of this process's.
+      expect(slot).toBeGreaterThanOrEqual(before - 2000);
+      expect(slot).toBeLessThanOrEqual(after + 2000);
+      expect(await triggersOf(b, slot - 1, t)).toEqual([{ task: t, slot }]);
+      expect(await triggersOf(a, slot - 1, t)).toEqual([{ task: t, slot }]);
+      expect(await triggersOf(b, slot, t), 'since excludes its own slot').toEqual([]);
+    });
+
+    it('triggers: every task, oldest slot first (ties by task), after `since` only', async () => {
+      const [a, b] = setup().hosts;
+      const [t1, t2] = [task(), task()];
+      const first = await a.trigger(t1);
+      await sleep(5);
+      const second = await b.trigger(t2);
+      await sleep(5);
+      const third = await a.trigger(t1);
+      expect(first).toBeLessThan(second);
+      expect(second).toBeLessThan(third);
+      expect(await triggersOf(b, first - 1, t1, t2)).toEqual([{ task: t1, slot: first }, { task: t2, slot: second }, { task: t1, slot: third }]);
+      expect(await triggersOf(a, first, t1, t2)).toEqual([{ task: t2, slot: second }, { task: t1, slot: third }]);
+      expect(await triggersOf(a, third, t1, t2)).toEqual([]);
+      const all = await b.triggers(first - 1);
+      const order = (x: Trigger, y: Trigger) => x.slot - y.slot || (x.task < y.task ? -1 : x.task > y.task ? 1 : 0);
+      expect(all, "with the other tests' triggers too").toEqual([...all].sort(order));
+    });
+
+    it("a trigger's slot is claimed like any fire: exactly once across hosts", async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const slot = await b.trigger(t);
+      const [[fromA], [fromB]] = await Promise.all([a.claim([ask(t, slot, 'a')]), b.claim([ask(t, slot, 'b')])]);
+      expect([fromA!.won, fromB!.won].filter(Boolean)).toHaveLength(1);
+      const [late] = await a.claim([ask(t, slot, 'a')]);
+      expect(late!.won).toBe(false);
+      expect((await b.history(t)).map((r) => [r.slot, r.state])).toEqual([[slot, 'running']]);
     });
   });
 }

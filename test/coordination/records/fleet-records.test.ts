@@ -146,6 +146,8 @@ describe('two hosts sharing one backend: a fire whose holder went silent', () =>
       pause: (task) => shared.pause(task),
       resume: (task) => shared.resume(task),
       taskState: (task) => shared.taskState(task),
+      trigger: (task) => shared.trigger(task),
+      triggers: (since) => shared.triggers(since),
     });
     const [a, b] = [host(facade(), 'a'), host(shared, 'b')];
     const slot = Date.now() + 10;

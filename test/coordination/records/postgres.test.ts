@@ -100,6 +100,8 @@ describe.runIf(available)('PostgresRunCoordinator: schema', () => {
       { name: 'fleetcron_records_running', kind: 'i' },
       { name: 'fleetcron_tasks', kind: 'r' },
       { name: 'fleetcron_tasks_pkey', kind: 'i' },
+      { name: 'fleetcron_triggers', kind: 'r' },
+      { name: 'fleetcron_triggers_pkey', kind: 'i' },
     ]);
   });
 
@@ -142,6 +144,8 @@ describe.runIf(available)('PostgresRunCoordinator: schema', () => {
     expect(await b.claim([ask(task, SLOT + 4000, 'b')])).toEqual([{ won: false, holder: undefined, lost: [], refused: 'paused' }]);
     await a.resume(task);
     expect(await b.claim([ask(task, SLOT + 5000, 'b')])).toEqual([{ won: true, fencingToken: 5, runs: 3, lost: [] }]);
+    const triggered = await b.trigger(task);
+    expect(await a.triggers(triggered - 1), 'the triggers table is added on first use').toEqual([{ task, slot: triggered }]);
     expect((await a.history(task)).map((r) => [r.slot - SLOT, r.state, r.error?.name])).toEqual([
       [5000, 'running', undefined], [4000, 'skipped', 'Paused'], [2000, 'skipped', 'Overlap'], [1000, 'running', undefined], [0, 'running', undefined],
     ]);
@@ -235,6 +239,35 @@ describe.runIf(available)('PostgresRunCoordinator: races', () => {
       const tokens = (await a.history(task, { limit: 100 })).map((r) => r.fencingToken).sort((x, y) => x - y);
       expect(tokens).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     }
+  });
+});
+
+describe.runIf(available)('PostgresRunCoordinator: triggers under races', () => {
+  it('triggers from four pools at once commit in slot order: a poller listing from the last slot it saw misses none', async () => {
+    const coordinators = fleet(4);
+    const [poller] = coordinators as [PostgresRunCoordinator];
+    await Promise.all(coordinators.map((c) => c.ensureSchema()));
+    const start = Date.now() - 1000;
+    const seen = new Set<string>();
+    let lastSeen = start;
+    const poll = async () => {
+      // From the last slot seen, not after it: a trigger of another task in that same millisecond may commit later.
+      for (const { task, slot } of await poller.triggers(lastSeen - 1)) {
+        seen.add(`${task}@${slot}`);
+        lastSeen = slot;
+      }
+    };
+    let asking = true;
+    const polling = (async () => {
+      while (asking) await poll();
+    })();
+    const asked = await Promise.all(
+      coordinators.flatMap((c, i) => Array.from({ length: 25 }, async (_, n) => `trigger-race-${i}-${n}@${await c.trigger(`trigger-race-${i}-${n}`)}`)),
+    );
+    asking = false;
+    await polling;
+    await poll();
+    expect([...seen].sort()).toEqual([...asked].sort());
   });
 });
 
@@ -362,7 +395,7 @@ describe.runIf(available)('PostgresRunCoordinator: connections that die mid-clai
 });
 
 describe.runIf(available)('PostgresRunCoordinator: one round trip per call', () => {
-  it('claims a batch of 100 fires in one round trip; renew, end, history, shouldRun, pause, resume and taskState take one each', async () => {
+  it('claims a batch of 100 fires in one round trip; renew, end, history, shouldRun, pause, resume, taskState, trigger and triggers take one each', async () => {
     const counter = await startPgRoundTripCounter(Number(PG_CONFIG.port));
     try {
       const coordinator = new PostgresRunCoordinator(openPool({ port: counter.port, max: 1 }), { schema: newSchema() });
@@ -386,6 +419,9 @@ describe.runIf(available)('PostgresRunCoordinator: one round trip per call', () 
       expect(await trips(() => coordinator.pause(tasks[2]!))).toBe(1);
       expect(await trips(() => coordinator.resume(tasks[2]!))).toBe(1);
       expect(await trips(() => coordinator.taskState(tasks[2]!))).toBe(1);
+      let triggered = 0;
+      expect(await trips(async () => (triggered = await coordinator.trigger(tasks[4]!)))).toBe(1);
+      expect(await trips(() => coordinator.triggers(triggered - 1))).toBe(1);
       expect(await trips(() => coordinator.claim([{ ...ask(tasks[3]!, SLOT + 60_000, 'a'), overlap: 'skip', fleetMax: 100 }]))).toBe(1);
       expect(await trips(() => coordinator.claim([]))).toBe(0);
     } finally {

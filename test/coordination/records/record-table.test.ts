@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TRIGGER_KEEP_MS } from '../../../src/coordination/records/backend.js';
 import { RecordTable } from '../../../src/coordination/records/record-table.js';
 
 const holder = { host: 'h', pid: 1, incarnation: 'i' };
@@ -47,5 +48,37 @@ describe('RecordTable: bounded, and never forgetting a claim a process could sti
     record!.holder.host = 'changed';
     record!.state = 'succeeded';
     expect(table.history('t')[0]).toMatchObject({ state: 'running', holder: { host: 'h' } });
+  });
+});
+
+describe('RecordTable: triggers', () => {
+  it('a trigger takes the time asked, a millisecond later on a whole second; one per task and millisecond', () => {
+    const table = new RecordTable();
+    expect(table.trigger('t', 1000)).toBe(1001);
+    expect(table.trigger('t', 1001), 'the same millisecond as the bumped one: the same trigger').toBe(1001);
+    expect(table.trigger('u', 1500)).toBe(1500);
+    expect(table.trigger('t', 1500)).toBe(1500);
+    expect(table.trigger('t', 1500)).toBe(1500);
+    expect(table.triggers(0, 2000)).toEqual([{ task: 't', slot: 1001 }, { task: 't', slot: 1500 }, { task: 'u', slot: 1500 }]);
+    expect(table.triggers(1001, 2000)).toEqual([{ task: 't', slot: 1500 }, { task: 'u', slot: 1500 }]);
+    expect(table.triggers(1500, 2000)).toEqual([]);
+  });
+
+  it('keeps a trigger TRIGGER_KEEP_MS, listed until then; the next trigger drops those past it', () => {
+    const table = new RecordTable();
+    table.trigger('t', 1500);
+    table.trigger('t', 30_500);
+    expect(table.triggers(0, 1500 + TRIGGER_KEEP_MS).map((x) => x.slot)).toEqual([1500, 30_500]);
+    expect(table.triggers(0, 1501 + TRIGGER_KEEP_MS).map((x) => x.slot)).toEqual([30_500]);
+    table.trigger('u', 1501 + TRIGGER_KEEP_MS);
+    // Dropped, not only left out: a clock stepped back does not bring it back.
+    expect(table.triggers(0, 2000).map((x) => x.slot)).toEqual([30_500, 1501 + TRIGGER_KEEP_MS]);
+  });
+
+  it('triggers returns copies', () => {
+    const table = new RecordTable();
+    table.trigger('t', 1500);
+    table.triggers(0, 1500)[0]!.task = 'changed';
+    expect(table.triggers(0, 1500)).toEqual([{ task: 't', slot: 1500 }]);
   });
 });

@@ -217,6 +217,20 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
       ]);
     });
 
+    it('on a Redis Cluster client, triggers of tasks in different slots go to one key, listed by one call', async () => {
+      const server = await startRedisServer({ cluster: true });
+      cleanups.push(() => server.stop());
+      const [a, b] = [await flavour.openCluster(server.port), await flavour.openCluster(server.port)];
+      cleanups.push(() => a.close(), () => b.close());
+      const [first, second] = [new RedisLockCoordinator(a.client, { prefix }), new RedisLockCoordinator(b.client, { prefix })];
+      const [t1, t2] = [`cluster-trigger-{one}-${randomUUID()}`, `cluster-trigger-{two}-${randomUUID()}`];
+      const slot = await first.trigger(t1);
+      await sleep(5);
+      const later = await second.trigger(t2);
+      expect(await second.triggers(slot - 1)).toEqual([{ task: t1, slot }, { task: t2, slot: later }]);
+      expect((await first.claim([ask(t2, later, 'a')]))[0]!.won).toBe(true);
+    });
+
     describe('on a private server', () => {
       let server: RedisServer;
       beforeAll(async () => {
@@ -246,14 +260,20 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
         expect(await coordinator.renew(t1, SLOT, tokenOf(first), 30_000)).toBe(true);
         expect(await coordinator.end([{ task: t1, slot: SLOT, fencingToken: tokenOf(first), outcome: { state: 'succeeded', startedAt: SLOT, endedAt: SLOT + 1 } }])).toEqual([true]);
         expect(await coordinator.history(t2, { limit: 100 })).toHaveLength(50);
+        const triggered = await coordinator.trigger(t1);
+        await coordinator.trigger(t2);
+        expect((await coordinator.triggers(triggered - 1)).map((x) => x.task)).toEqual([t1, t2]);
         await admin.script('FLUSH');
         expect((await coordinator.claim([ask(t1, SLOT - 1000, 'a')]))[0]!.won).toBe(true);
 
         // What the client sent, not what the scripts ran inside Redis (MONITOR shows both).
         const sent = () => monitor.commands.filter(([name]) => /^(EVAL|EVALSHA|SCRIPT)$/i.test(name!));
-        await vi.waitFor(() => expect(sent()).toHaveLength(9));
+        await vi.waitFor(() => expect(sent()).toHaveLength(12));
         const names = sent().map(([name]) => name!.toUpperCase());
-        expect(names).toEqual(['EVAL', 'EVALSHA', /* renew */ 'EVAL', 'EVALSHA', /* end */ 'EVAL', /* history */ 'EVAL', 'SCRIPT', 'EVALSHA', 'EVAL']);
+        expect(names).toEqual([
+          'EVAL', 'EVALSHA', /* renew */ 'EVAL', 'EVALSHA', /* end */ 'EVAL', /* history */ 'EVAL',
+          /* trigger */ 'EVAL', 'EVALSHA', /* triggers */ 'EVAL', 'SCRIPT', 'EVALSHA', 'EVAL',
+        ]);
         // The batch: both tasks' 7 keys, the retention, then 9 arguments per fire, in one command.
         const [, sha1, keyCount, ...rest] = sent()[1]!;
         expect([sha1, keyCount, rest.length]).toEqual([expect.stringMatching(/^[0-9a-f]{40}$/), '14', 14 + 2 + 900]);
