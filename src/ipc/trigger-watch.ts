@@ -13,8 +13,9 @@ export class TriggerWatch {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private again = false;
-  /** The latest slot announced: the next poll asks for later ones. */
+  /** The latest slot announced, and the tasks announced at it. */
   private since = 0;
+  private atSince = new Set<string>();
   private failing = false;
 
   constructor(
@@ -68,8 +69,14 @@ export class TriggerWatch {
     }
     this.polling = true;
     try {
-      for (const trigger of await this.backend.triggers(this.since)) {
-        this.since = Math.max(this.since, trigger.slot);
+      // From the latest slot seen, included: another task's trigger in that very millisecond may have come after.
+      for (const trigger of await this.backend.triggers(this.since - 1)) {
+        if (trigger.slot < this.since || (trigger.slot === this.since && this.atSince.has(trigger.task))) continue;
+        if (trigger.slot > this.since) {
+          this.since = trigger.slot;
+          this.atSince = new Set();
+        }
+        this.atSince.add(trigger.task);
         this.announce(trigger);
       }
       if (this.failing) this.logger.info('fleetcron: the fire records answer the poll for triggers again');

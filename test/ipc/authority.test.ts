@@ -89,6 +89,33 @@ describe('Authority', () => {
     expect(await authority.handle({ ...elect('c'), key: 'x'.repeat(5000) }, peer('c'))).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await authority.handle({ ...elect('d'), kind: 'reboot' }, peer('d'))).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'elect' }, peer('x'))).toBeUndefined();
+    expect(await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'subscribe', id: 's', on: 'yes' }, peer('s'))).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: 'on must be a boolean' },
+    });
+  });
+
+  it('tells each subscribed process of its scope about a trigger, once; not one that unsubscribed or is gone', async () => {
+    const authority = new Authority({ triggerPollMs: 20 });
+    const heard = new Map<string, string[]>();
+    const listener = (id: string): Peer => ({ id, notify: (notice) => void heard.set(id, [...(heard.get(id) ?? []), `${notice.kind} ${notice.key}`]) });
+    const [a, b, c, other] = [listener('a'), listener('b'), listener('c'), listener('other-app')];
+    for (const p of [a, b, c]) expect(await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'subscribe', id: p.id, on: true }, p)).toMatchObject({ ok: true });
+    await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'subscribe', id: 'o', on: true }, other, 'billing');
+    await authority.handle({ proto: PROTOCOL, v: VERSION, kind: 'subscribe', id: 'b2', on: false }, b);
+    authority.peerGone('c', 'exited with code 0');
+    const slot = await authority.trigger('report');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const key = `report:${new Date(slot).toISOString()}`;
+    expect(Object.fromEntries(heard)).toEqual({ a: [`trigger ${key}`] });
+    const scoped = await authority.trigger('report', 'billing');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.get('other-app')).toEqual([`trigger report:${new Date(scoped).toISOString()}`]);
+    expect(heard.get('a')).toHaveLength(1);
+    authority.close();
+    await authority.trigger('report');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.get('a'), 'a closed authority polls no more').toHaveLength(1);
   });
 
   it('passes completion upstream once per request', async () => {
