@@ -6,8 +6,8 @@ import type { FireOutcome } from './records/fire-record.js';
 export interface FirePolicy {
   overlap?: 'skip';
   fleetMax?: number;
-  /** A catch-up: a fire the authority cannot vouch for (planned before it started, no shared records) is not run. */
-  catchUp?: true;
+  /** Not a fire of the schedule on time (a catch-up, a trigger): one the authority cannot vouch for is not run. */
+  optional?: true;
 }
 
 /** What the records said besides won or lost: why a claim was refused, or that the win was the last one allowed. */

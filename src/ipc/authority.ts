@@ -200,8 +200,8 @@ export class Authority {
       return Promise.resolve({ error: `fire ${key} asks for a lease of ${ttlMs} ms; this authority accepts at most ${this.maxLeaseMs} ms (maxLeaseMs)` });
     }
     if (this.remembersNothing && slot !== undefined && slot < this.startedAt) {
-      // Nobody can say the fire did not run: a catch-up of it is not owed, a fire of the schedule is an error.
-      if (election.catchUp) return Promise.resolve({ elected: false });
+      // Nobody can say the fire did not run: an optional one is not run, a fire of the schedule is an error.
+      if (election.optional) return Promise.resolve({ elected: false });
       return Promise.resolve({
         error: `fire ${key} was planned before this authority started (${new Date(this.startedAt).toISOString()}); a previous authority may have elected it`,
       });
@@ -378,10 +378,13 @@ export class Authority {
 
   /** The upstream's decision, bounded by this authority's timeout and by the first asker's wait. */
   private upstreamElection(key: string, election: Election, asker: PeerId): Promise<Outcome> {
-    const { ttlMs, slot = slotOfKey(key), deadline, waitMs, overlap, fleetMax } = election;
+    const { ttlMs, slot = slotOfKey(key), deadline, waitMs, overlap, fleetMax, optional } = election;
     const timeoutMs = waitMs === undefined ? this.timeout() : Math.min(this.timeout(), Math.max(waitMs, 1));
     if (this.records && slot !== undefined) return this.recordedClaim(key, slot, { ttlMs, overlap, fleetMax }, timeoutMs, asker);
     const { upstream } = this.options;
+    const watchUntil = (deadline ?? this.now()) + timeoutMs;
+    // The authority above decides with its records, so the fire's policies go up with it.
+    if (this.tracking) return elect(this.tracking, key, ttlMs, timeoutMs, { slot, deadline, waitMs, watchUntil, policy: { overlap, fleetMax, optional } });
     if (overlap !== undefined || fleetMax !== undefined) {
       const name = upstream?.constructor?.name ?? 'its coordinator';
       const error = new Error(`fire ${key} asks for a fleet-wide policy (overlap or fleetMaxExecutions), which needs fire records; this host's coordinator (${name}) keeps none: use RedisLockCoordinator, PostgresRunCoordinator or host-local election`);
@@ -389,7 +392,7 @@ export class Authority {
     }
     if (!upstream) return Promise.resolve({ elected: true });
     // The upstream may tell this process later that the fire ran nowhere, while the fire could still have started.
-    return elect(upstream, key, ttlMs, timeoutMs, { slot, deadline, waitMs, watchUntil: (deadline ?? this.now()) + timeoutMs });
+    return elect(upstream, key, ttlMs, timeoutMs, { slot, deadline, waitMs, watchUntil });
   }
 
   /** This host's claim of the fire, recorded, in the batch of its instant; lapsed fires it finds are reported. */

@@ -31,8 +31,12 @@ export interface ClientOptions {
   reprobeMs?: number;
   /** How long the authority may stay silent before the warning (it may be starting up beside this process). */
   warnAfterMs?: number;
-  /** A fire this process lost ran nowhere after all (its winner stopped or died): the task reports it. */
-  /** A fire this process lost ran nowhere after all, or a run of its lost its claim. */
+  /**
+   * While this process hears triggers, its subscription is sent again this often, so an authority that restarted
+   * (a PM2 arbiter) has it; also the least time between two sent because a reply came from another authority. Default 10 000.
+   */
+  resubscribeMs?: number;
+  /** A fire this process lost ran nowhere after all, a run of its lost its claim, or a trigger. */
   onNotice?(notice: Notice): void;
   now?: () => number;
 }
@@ -56,6 +60,7 @@ type State = 'unverified' | 'up' | 'down' | 'closed';
 
 /** How long a lost fire may still be reported after the moment its winner had to start it. */
 const LOST_WATCH_GRACE_MS = 1000;
+const DEFAULT_RESUBSCRIBE_MS = 10_000;
 
 /**
  * A coordinator that asks the authority at the other end of the parent channel and follows each fire it wins:
@@ -84,6 +89,8 @@ export class AuthorityClient implements TrackingCoordinator {
   private hearers = 0;
   private subscribedTo: string | undefined;
   private subscribing = false;
+  private subscribedAt = -Infinity;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
   private readonly probeTimeoutMs: number;
@@ -141,11 +148,17 @@ export class AuthorityClient implements TrackingCoordinator {
   }
 
   hearTriggers(on: boolean): void {
+    if (!on && this.hearers === 0) return;
     const before = this.hearers > 0;
     this.hearers += on ? 1 : -1;
     if (before === this.hearers > 0) return;
     this.listen();
     this.subscribe();
+    clearInterval(this.resubscribeTimer);
+    this.resubscribeTimer = undefined;
+    if (this.hearers === 0) return;
+    this.resubscribeTimer = setInterval(() => void (this.subscribing || this.subscribe()), this.options.resubscribeMs ?? DEFAULT_RESUBSCRIBE_MS);
+    this.resubscribeTimer.unref();
   }
 
   /** Tells the authority whether this process runs triggered fires; sent again to an authority that restarted. */
@@ -153,6 +166,7 @@ export class AuthorityClient implements TrackingCoordinator {
     const on = this.hearers > 0;
     this.subscribedTo = undefined;
     this.subscribing = true;
+    this.subscribedAt = this.now();
     this.request({ kind: 'subscribe', on }).then(
       (reply) => {
         this.subscribing = false;
@@ -237,6 +251,7 @@ export class AuthorityClient implements TrackingCoordinator {
     this.closedReason = reason;
     clearTimeout(this.reprobeTimer);
     clearTimeout(this.watchTimer);
+    clearInterval(this.resubscribeTimer);
     this.watching.clear();
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(new Error(`fleetcron authority unavailable: ${reason}`));
   }
@@ -345,8 +360,10 @@ export class AuthorityClient implements TrackingCoordinator {
     }
     const reply = parseReply(data);
     if (!reply) return;
-    // Not subscribed yet (it failed), or to an earlier incarnation of the authority (it restarted): again.
-    if (this.hearers > 0 && !this.subscribing && reply.authority.id !== this.subscribedTo) this.subscribe();
+    // Not subscribed yet (it failed), or to an earlier incarnation of the authority (it restarted): again, at most
+    // every resubscribeMs — two authorities answering (a duplicate) would otherwise undo each other's subscription.
+    const resubscribe = this.hearers > 0 && !this.subscribing && reply.authority.id !== this.subscribedTo;
+    if (resubscribe && this.now() - this.subscribedAt >= (this.options.resubscribeMs ?? DEFAULT_RESUBSCRIBE_MS)) this.subscribe();
     // Late replies, duplicates and replies meant for an earlier incarnation find nothing pending.
     const pending = this.take(reply.id);
     if (!pending) return;

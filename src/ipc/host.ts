@@ -20,6 +20,8 @@ const host = processWide('host', (): { own?: LocalAuthority; client?: AuthorityC
  */
 export function setOwnAuthority(authority: Authority | undefined, scope = ''): void {
   host.own = authority && { authority, scope };
+  // This process's tasks that hear triggers heard them from the previous authority, if any.
+  inProcess.resubscribe();
 }
 
 /** Throws when this process already serves elections: two authorities in one process would both answer. */
@@ -27,26 +29,30 @@ export function assertNotServing(where: string): void {
   if (host.own) throw new Error(`fleetcron: ${where}: this process already serves elections; close() the handle of the first serveCluster()/servePm2() before serving again`);
 }
 
-/** A task that hears what its authority says about its fires: one ran nowhere, or a run lost its claim. */
+/** A task that hears what its authority says about its fires: one ran nowhere, a run lost its claim, a trigger. */
 interface HearsNotices {
   readonly name: string;
-  hear(notice: Notice): void;
+  hear(notice: Notice, via?: TrackingCoordinator): void;
 }
 
-/** Passes a notice to this process's tasks named in its key. */
-export function deliverNotice(notice: Notice): void {
+/** Passes a notice that came through coordinator `via` to this process's tasks named in its key. */
+export function deliverNotice(notice: Notice, via?: TrackingCoordinator): void {
   const name = nameOfKey(notice.key);
-  for (const task of getTasks().values()) if (hearsNotices(task) && task.name === name) task.hear(notice);
+  for (const task of getTasks().values()) if (hearsNotices(task) && task.name === name) task.hear(notice, via);
 }
 
 function hearsNotices(task: ScheduledTask): task is ScheduledTask & HearsNotices {
   return typeof (task as Partial<HearsNotices>).hear === 'function';
 }
 
-/** The tasks living in the authority process itself, as the authority knows them. */
-const self: Peer = { id: `this process (pid ${process.pid})`, pid: process.pid, notify: deliverNotice };
+/** A route to an authority in this process; its tasks are a peer of that authority, told what comes through it. */
+function inProcessRoute(local: () => LocalAuthority | undefined): InProcessRoute {
+  const self: Peer = { id: `this process (pid ${process.pid})`, pid: process.pid, notify: (notice) => deliverNotice(notice, route) };
+  const route = new InProcessRoute(local, self);
+  return route;
+}
 
-const inProcess = new InProcessRoute(() => host.own, self);
+const inProcess = inProcessRoute(() => host.own);
 
 /** The route of each FireBackend used outside a host authority, through an authority of its own in this process. */
 const followed = processWide('followed-backends', () => new WeakMap<FireBackend, InProcessRoute>());
@@ -59,7 +65,7 @@ export function followedHere(backend: FireBackend): TrackingCoordinator {
   let route = followed.get(backend);
   if (!route) {
     const local: LocalAuthority = { authority: new Authority({ upstream: backend }), scope: '' };
-    followed.set(backend, (route = new InProcessRoute(() => local, self)));
+    followed.set(backend, (route = inProcessRoute(() => local)));
   }
   return route;
 }
@@ -83,7 +89,7 @@ export function authorityAbove(processWide?: RunCoordinator, topology: Topology 
     verified: topology.verified,
     missing: topology.missing,
     logger: globalLogger,
-    onNotice: deliverNotice,
+    onNotice: (notice) => deliverNotice(notice, host.client),
   });
   return host.client;
 }

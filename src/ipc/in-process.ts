@@ -52,10 +52,15 @@ export class InProcessRoute implements TrackingCoordinator {
   }
 
   hearTriggers(on: boolean): void {
-    const before = this.hearers > 0;
+    if (!on && this.hearers === 0) return;
     this.hearers += on ? 1 : -1;
+    if (this.hearers === (on ? 1 : 0)) this.resubscribe();
+  }
+
+  /** Tells the authority now serving this process whether its tasks hear triggers. */
+  resubscribe(): void {
     const local = this.local();
-    if (before !== this.hearers > 0) local?.authority.subscribe(this.self, this.hearers > 0, local.scope);
+    local?.authority.subscribe(this.self, this.hearers > 0, local.scope);
   }
 
   async onComplete(key: string, outcome?: FireOutcome): Promise<void> {

@@ -30,8 +30,8 @@ export interface Election {
   /** Fleet-wide policies of the task, for an authority whose fires are recorded. */
   overlap?: 'skip';
   fleetMax?: number;
-  /** A catch-up of a past fire: lost, not an error, when this authority cannot know whether it ran. */
-  catchUp?: true;
+  /** Not a fire of the schedule on time (a catch-up, a trigger): lost, not an error, when this authority cannot know whether it ran. */
+  optional?: true;
 }
 
 /** The fields of a request besides the envelope's. */
@@ -147,7 +147,7 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
       if (value !== undefined && !Number.isSafeInteger(value)) return { ok: false, code: 'bad-request', message: `${field} must be an integer` };
     }
     if (data.overlap !== undefined && data.overlap !== 'skip') return { ok: false, code: 'bad-request', message: "overlap must be 'skip' when given" };
-    if (data.catchUp !== undefined && data.catchUp !== true) return { ok: false, code: 'bad-request', message: 'catchUp must be true when given' };
+    if (data.optional !== undefined && data.optional !== true) return { ok: false, code: 'bad-request', message: 'optional must be true when given' };
     if (data.fleetMax !== undefined && !(Number.isSafeInteger(data.fleetMax) && (data.fleetMax as number) > 0)) {
       return { ok: false, code: 'bad-request', message: 'fleetMax must be a positive integer' };
     }
@@ -189,7 +189,9 @@ export interface TriggerNotice {
 export type Notice = LostNotice | RevokedNotice | TriggerNotice;
 
 export function parseTriggerNotice(data: Record<string, unknown>): TriggerNotice | undefined {
-  if (data.kind !== 'trigger' || typeof data.key !== 'string' || slotOfKey(data.key) === undefined) return undefined;
+  // A trigger's slot is never a whole second: one that is would claim a fire of the schedule early.
+  const slot = data.kind === 'trigger' && typeof data.key === 'string' ? slotOfKey(data.key) : undefined;
+  if (slot === undefined || slot % 1000 === 0) return undefined;
   return data as unknown as TriggerNotice;
 }
 

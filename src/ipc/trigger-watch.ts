@@ -17,6 +17,7 @@ export class TriggerWatch {
   private since = 0;
   private atSince = new Set<string>();
   private failing = false;
+  private closed = false;
 
   constructor(
     private readonly backend: FireBackend,
@@ -26,6 +27,7 @@ export class TriggerWatch {
   ) {}
 
   subscribe(peer: Peer, on: boolean, scope: string): void {
+    if (this.closed) return;
     if (on) this.subscribers.set(peer.id, { peer, scope });
     else this.subscribers.delete(peer.id);
     this.schedule();
@@ -45,6 +47,7 @@ export class TriggerWatch {
   }
 
   close(): void {
+    this.closed = true;
     this.subscribers.clear();
     this.schedule();
   }

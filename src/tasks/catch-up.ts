@@ -39,6 +39,10 @@ export class OwedCatchUp implements QueueEntry {
     if (this.owed !== undefined && !this.trying) timerQueue.add(this, now, this.referenced());
   }
 
+  setRef(ref: boolean): void {
+    timerQueue.setRef(this, ref);
+  }
+
   /** The task stopped: nothing is owed any more (a start catches up by its own window). */
   cancel(): void {
     this.owed = undefined;

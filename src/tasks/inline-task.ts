@@ -4,7 +4,7 @@ import { callBounded } from '../coordination/bounded.js';
 import { complete, elect, type Election } from '../coordination/election.js';
 import { COMPLETIONS, ELECTIONS, OutageLog } from '../coordination/outage-log.js';
 import type { FireOutcome } from '../coordination/records/fire-record.js';
-import { isTracking, type FirePolicy } from '../coordination/tracking.js';
+import { isTracking, type FirePolicy, type TrackingCoordinator } from '../coordination/tracking.js';
 import { defaultElectionTimeout, latestFireWithin, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
 import { slotOfKey, type Notice } from '../ipc/protocol.js';
@@ -78,7 +78,22 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     // Delivered on the next microtask, so listeners attached right after schedule() see it.
     this.emitter.emitLater('task:started', this.context(now));
     this.hearTriggers();
-    this.catchUp(now);
+    if (this.owedCatchUp) this.catchUpAtStart(now);
+  }
+
+  /**
+   * A fire within the tolerance before the start runs late, as the fire of the schedule that the processes whose
+   * clocks are behind this one's run on time; the catch-up is the fire before it, so the same fire on every host.
+   */
+  private catchUpAtStart(now: number): void {
+    const late = this.schedule.next(now - this.tolerance() - 1);
+    const recent = late !== null && late <= now ? late : undefined;
+    if (recent !== undefined) this.launch(recent, this.expected, 'late');
+    this.catchUp(recent ?? now);
+  }
+
+  private tolerance(): number {
+    return this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS;
   }
 
   /** A started, referenced task hears its authority's triggers (which keeps the IPC channel listened to). */
@@ -91,18 +106,16 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
 
   /** A fire asked for by `trigger()` somewhere in the fleet: claimed like any fire, run with `ctx.triggered`. */
   private runTriggered(slot: number): void {
-    if (!this.started) return;
-    this.inFlight++;
-    void this.runFire(slot, this.expected, 'triggered').finally(() => this.inFlight--);
+    if (this.started) this.launch(slot, this.expected, 'triggered');
   }
 
   /**
    * The latest fire of the catch-up window runs now, if the fleet's records have nobody claiming it. When its
    * coordinator cannot be reached yet, it is owed, and tried again until the window has passed.
    */
-  private catchUp(now: number): void {
+  private catchUp(before: number): void {
     const window = this.options.catchUp;
-    const slot = window === undefined || !this.owedCatchUp ? undefined : latestFireWithin(window, now, (ms) => this.schedule.next(ms));
+    const slot = window === undefined || !this.owedCatchUp ? undefined : latestFireWithin(window, before, (ms) => this.schedule.next(ms));
     if (slot === undefined) return;
     void this.runCatchUp(slot).then((outcome) => {
       if (outcome.coordinated || !this.started) return;
@@ -168,7 +181,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   /** Called by the timer queue once the planned fire is due. */
   fire(now: number): void {
     if (!this.started || this.expected === null) return;
-    const plan = planFire(this.expected, now, this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS, (ms) =>
+    const plan = planFire(this.expected, now, this.tolerance(), (ms) =>
       this.schedule.next(ms),
     );
     for (const slot of plan.missed) this.reportMissed(slot);
@@ -178,7 +191,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (plan.run !== undefined) this.launch(plan.run, plan.next);
   }
 
-  private launch(slot: number, next: number | null): void {
+  private launch(slot: number, next: number | null, kind: FireKind = 'scheduled'): void {
     // With `overlap: 'skip'` the fleet's records decide, and their refusal is the one report of the fire.
     if (this.inFlight > 0 && !this.policy?.overlap) {
       this.emit('execution:overlap', slot);
@@ -190,7 +203,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.inFlight++;
     // With no election and no random delay there is nothing to wait for: the function starts in this very timer
     // callback, rather than after every other fire due at the same instant has been planned.
-    const run = this.coordinator || this.options.maxRandomDelay ? this.runFire(slot, next) : this.runUncoordinated(slot);
+    const run = this.coordinator || this.options.maxRandomDelay ? this.runFire(slot, next, kind) : this.runUncoordinated(slot);
     void run.finally(() => this.inFlight--);
   }
 
@@ -206,11 +219,13 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private async runFire(slot: number, next: number | null, kind: FireKind = 'scheduled'): Promise<Coordination> {
     const coordinator = this.coordinator;
     const key = `${this.name}:${new Date(slot).toISOString()}`;
-    // A catch-up is due when it is asked for, not at its long-past slot.
-    const due = kind === 'scheduled' ? slot : Date.now();
+    const ofSchedule = kind === 'scheduled' || kind === 'late';
+    // A catch-up or a trigger is due when it is asked for, not at its past slot.
+    const due = ofSchedule ? slot : Date.now();
     const catchUp = kind === 'catch-up';
+    const optional = kind !== 'scheduled';
     const timeout = this.options.electionTimeout ?? defaultElectionTimeout(due, next);
-    const tolerance = this.options.missedExecutionTolerance ?? DEFAULT_MISSED_TOLERANCE_MS;
+    const tolerance = this.tolerance();
     const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
     // A run may start this late at most: a timer late by the tolerance, the whole election bound, the random delay.
     const latestStart = due + tolerance + timeout + delay;
@@ -221,16 +236,16 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
         deadline: due + tolerance,
         waitMs: Math.max(0, timeout - Math.min(ANSWER_MARGIN_MS, timeout / 4)),
         watchUntil: due + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
-        ...(this.policy || catchUp ? { policy: { ...this.policy, ...(catchUp ? { catchUp } : {}) } } : {}),
+        ...(this.policy || optional ? { policy: { ...this.policy, ...(optional ? { optional } : {}) } } : {}),
       });
-      if (kind === 'scheduled') {
+      if (ofSchedule) {
         this.logElection(key, election);
         if (!election.elected && election.reason === 'coordinator-error') this.owedCatchUp?.owe(slot, election.error, Date.now());
         else this.owedCatchUp?.reachable(Date.now());
       }
       if (!election.elected) {
-        // Losing a catch-up or a trigger is the usual case (somebody else runs it), no reason for a report.
-        const expectedLoss = catchUp || (kind === 'triggered' && election.reason === 'not-elected');
+        // Losing an optional fire is the usual case (somebody else runs it, or ran it), no reason for a report.
+        const expectedLoss = catchUp || (optional && election.reason === 'not-elected');
         if (!expectedLoss) this.skip(slot, election);
         return election.reason === 'coordinator-error' ? { coordinated: false, error: election.error } : COORDINATED;
       }
@@ -296,11 +311,12 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   }
 
   /** What its authority says about one of its fires: it ran nowhere (`execution:lost`), or its run lost its claim. */
-  hear(notice: Notice): void {
+  hear(notice: Notice, via?: TrackingCoordinator): void {
     const slot = slotOfKey(notice.key);
     if (slot === undefined) return;
     if (notice.kind === 'lost') return this.reportLost(slot, notice.cause, notice.ran === true);
-    if (notice.kind === 'trigger') return this.runTriggered(slot);
+    // A trigger of another backend's task of the same name, or of a task that is not distributed, is not this one's.
+    if (notice.kind === 'trigger') return this.coordinator && (via === undefined || via === this.coordinator) ? this.runTriggered(slot) : undefined;
     for (const run of this.running) if (run.slot === slot) run.abort(new Error(`the run of fire ${notice.key} lost its claim: ${notice.cause}`));
   }
 
@@ -409,12 +425,16 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.referenced = referenced;
     timerQueue.setRef(this, referenced);
     for (const wait of this.jitterWaits) wait.setRef(referenced);
+    this.owedCatchUp?.setRef(referenced);
     this.hearTriggers();
   }
 }
 
-/** A fire of the schedule, the catch-up of a missed one, or one asked for by `trigger()`. */
-type FireKind = 'scheduled' | 'catch-up' | 'triggered';
+/**
+ * A fire of the schedule; one of it due just before the task started (`late`: run if nobody has); the catch-up of a
+ * missed one; or one asked for by `trigger()`. All but the first are optional: losing them is no skip.
+ */
+type FireKind = 'scheduled' | 'late' | 'catch-up' | 'triggered';
 
 /** What the election of a run said: its fencing token, whether it is the fleet's last allowed run; and its kind. */
 interface RunClaim {
