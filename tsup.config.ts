@@ -9,6 +9,8 @@ export default defineConfig({
     pm2: 'src/pm2.ts',
     'pm2-arbiter': 'src/pm2-arbiter.ts',
     daemon: 'src/background/daemon.ts',
+    // The fleetcron command (bin): its own entry, so `import 'fleetcron'` loads none of it.
+    cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: {

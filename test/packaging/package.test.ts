@@ -329,6 +329,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     node('dual', ['dual.mjs'], 20_000); // a copy's task that outlives shutdown() would keep it running
     node('exports --conditions=source', ['--conditions=source', 'exports.mjs']);
     start('bin --help', join(app, 'node_modules/.bin/fleetcron-arbiter'), ['--help']); // as a shell runs it: shebang, mode
+    start('fleetcron next', join(app, 'node_modules/.bin/fleetcron'), ['next', '*/5 * * * *', '-n', '2', '--tz', 'UTC', '--json']);
     for (const script of ['stack.cjs', 'stack.mjs']) {
       node(script, [script]);
       node(`${script} --enable-source-maps`, ['--enable-source-maps', script]);
@@ -433,6 +434,17 @@ describe('the packed tarball, installed into a fresh project', () => {
     const { code, stdout, stderr } = await check('bin --help');
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('fleetcron-arbiter: answers the elections');
+  });
+
+  it('the fleetcron bin runs as a command: next prints the fires of an expression', async () => {
+    const { code, stdout, stderr } = await check('fleetcron next');
+    expect(code, stderr).toBe(0);
+    const fires = JSON.parse(stdout) as Array<{ instant: string; local: string; timezone: string }>;
+    expect(fires).toHaveLength(2);
+    const [first, second] = fires.map((fire) => Date.parse(fire.instant));
+    expect(first! % 300_000).toBe(0);
+    expect(second! - first!).toBe(300_000);
+    expect(fires[0]).toMatchObject({ timezone: 'UTC', local: fires[0]!.instant });
   });
 
   for (const script of ['stack.cjs', 'stack.mjs']) {
