@@ -47,8 +47,11 @@ export interface TrackingCoordinator extends RunCoordinator {
   release(key: string, cause: string): Promise<boolean>;
   /** The run of a won fire has ended, so: its record gets the outcome. */
   onComplete(key: string, outcome?: FireOutcome): Promise<void>;
-  /** A task of this process runs triggered fires (`true`), or one fewer does (`false`); counted. */
-  hearTriggers(on: boolean): void;
+  /**
+   * A task of this process runs triggered fires (`true`), or one fewer does (`false`); counted. An authority below
+   * this one passes `relay`, which hears the key of each trigger (its tasks are in other processes).
+   */
+  hearTriggers(on: boolean, relay?: (key: string) => void): void;
 }
 
 export function isTracking(coordinator: RunCoordinator): coordinator is TrackingCoordinator {

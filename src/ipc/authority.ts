@@ -109,7 +109,8 @@ export class Authority {
       leases: new LeaseKeeper(backend, this.timeout(), this.now),
       ends: new PendingEnds(backend, this.timeout(), this.now, options.maxBatch),
     };
-    this.triggers = backend && new TriggerWatch(backend, options.triggerPollMs ?? DEFAULT_TRIGGER_POLL_MS, this.logger, (trigger) => this.announce(trigger));
+    const source = backend ? { backend } : this.tracking && { upstream: this.tracking };
+    this.triggers = source && new TriggerWatch(source, options.triggerPollMs ?? DEFAULT_TRIGGER_POLL_MS, this.logger, (trigger) => this.announce(trigger));
   }
 
   /**

@@ -91,6 +91,8 @@ export class AuthorityClient implements TrackingCoordinator {
   private subscribing = false;
   private subscribedAt = -Infinity;
   private resubscribeTimer: NodeJS.Timeout | undefined;
+  /** The authorities in this process below this one (a primary under a PM2 arbiter) that pass triggers on. */
+  private readonly relays = new Set<(key: string) => void>();
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
   private readonly probeTimeoutMs: number;
@@ -147,8 +149,12 @@ export class AuthorityClient implements TrackingCoordinator {
     return reply.handedOver === true;
   }
 
-  hearTriggers(on: boolean): void {
+  hearTriggers(on: boolean, relay?: (key: string) => void): void {
     if (!on && this.hearers === 0) return;
+    if (relay) {
+      if (on) this.relays.add(relay);
+      else this.relays.delete(relay);
+    }
     const before = this.hearers > 0;
     this.hearers += on ? 1 : -1;
     if (before === this.hearers > 0) return;
@@ -355,7 +361,9 @@ export class AuthorityClient implements TrackingCoordinator {
     }
     const trigger = parseTriggerNotice(data);
     if (trigger) {
-      if (this.hearers > 0) this.options.onNotice?.(trigger);
+      if (this.hearers === 0) return;
+      this.options.onNotice?.(trigger);
+      for (const relay of this.relays) relay(trigger.key);
       return;
     }
     const reply = parseReply(data);

@@ -47,7 +47,14 @@ function hearsNotices(task: ScheduledTask): task is ScheduledTask & HearsNotices
 
 /** A route to an authority in this process; its tasks are a peer of that authority, told what comes through it. */
 function inProcessRoute(local: () => LocalAuthority | undefined): InProcessRoute {
-  const self: Peer = { id: `this process (pid ${process.pid})`, pid: process.pid, notify: (notice) => deliverNotice(notice, route) };
+  const self: Peer = {
+    id: `this process (pid ${process.pid})`,
+    pid: process.pid,
+    notify: (notice) => {
+      deliverNotice(notice, route);
+      if (notice.kind === 'trigger') route.relay(notice.key);
+    },
+  };
   const route = new InProcessRoute(local, self);
   return route;
 }

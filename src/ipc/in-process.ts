@@ -18,6 +18,7 @@ export class InProcessRoute implements TrackingCoordinator {
   /** Fires won and not yet ended or given up, with their fencing tokens when recorded. */
   private readonly won = new Map<string, number | undefined>();
   private hearers = 0;
+  private readonly relays = new Set<(key: string) => void>();
 
   constructor(
     private readonly local: () => LocalAuthority | undefined,
@@ -51,10 +52,19 @@ export class InProcessRoute implements TrackingCoordinator {
     return local ? local.authority.release(key, cause, this.self, local.scope) : false;
   }
 
-  hearTriggers(on: boolean): void {
+  hearTriggers(on: boolean, relay?: (key: string) => void): void {
     if (!on && this.hearers === 0) return;
+    if (relay) {
+      if (on) this.relays.add(relay);
+      else this.relays.delete(relay);
+    }
     this.hearers += on ? 1 : -1;
     if (this.hearers === (on ? 1 : 0)) this.resubscribe();
+  }
+
+  /** A trigger the authority announced to this process: its tasks hear it (deliverNotice), and the authorities below. */
+  relay(key: string): void {
+    for (const relay of this.relays) relay(key);
   }
 
   /** Tells the authority now serving this process whether its tasks hear triggers. */

@@ -1,12 +1,18 @@
 import type { FireBackend, Trigger } from '../coordination/records/backend.js';
+import type { TrackingCoordinator } from '../coordination/tracking.js';
 import type { Logger } from '../types.js';
 import type { Peer } from './authority.js';
 import type { PeerId } from './host-fire.js';
+import { nameOfKey, slotOfKey } from './protocol.js';
+
+/** Where an authority hears of triggers: its fire records, polled, or the authority above it, which relays them. */
+export type TriggerSource = { backend: FireBackend } | { upstream: TrackingCoordinator };
 
 /**
- * The processes of a host that run triggered fires, and the poll of the fire records that hears of triggers for
- * them: every `pollMs` while anyone subscribes, one call for all tasks, each trigger announced once. A trigger kept
- * by the records from before this authority started is announced too: if it ran elsewhere, its claim here loses.
+ * The processes of a host that run triggered fires, and how the authority hears of triggers for them while anyone
+ * subscribes. From fire records: a poll every `pollMs`, one call for all tasks, each trigger announced once (one
+ * kept from before this authority started too: if it ran elsewhere, its claim here loses). From the authority
+ * above: its trigger notices, relayed.
  */
 export class TriggerWatch {
   private readonly subscribers = new Map<PeerId, { peer: Peer; scope: string }>();
@@ -18,13 +24,20 @@ export class TriggerWatch {
   private atSince = new Set<string>();
   private failing = false;
   private closed = false;
+  private relaying = false;
 
   constructor(
-    private readonly backend: FireBackend,
+    private readonly source: TriggerSource,
     private readonly pollMs: number,
     private readonly logger: Logger,
     private readonly announce: (trigger: Trigger) => void,
   ) {}
+
+  /** A trigger the authority above announced; its key is of this authority's scope there, so of its own tasks. */
+  private readonly relayed = (key: string): void => {
+    const slot = slotOfKey(key);
+    if (slot !== undefined) this.announce({ task: nameOfKey(key), slot });
+  };
 
   subscribe(peer: Peer, on: boolean, scope: string): void {
     if (this.closed) return;
@@ -54,6 +67,10 @@ export class TriggerWatch {
 
   private schedule(): void {
     const wanted = this.subscribers.size > 0;
+    if ('upstream' in this.source) {
+      if (wanted !== this.relaying) this.source.upstream.hearTriggers((this.relaying = wanted), this.relayed);
+      return;
+    }
     if (wanted && !this.timer) {
       this.timer = setInterval(() => void this.poll(), this.pollMs);
       // The subscribers' own timers keep the process alive, not this poll.
@@ -73,7 +90,8 @@ export class TriggerWatch {
     this.polling = true;
     try {
       // From the latest slot seen, included: another task's trigger in that very millisecond may have come after.
-      for (const trigger of await this.backend.triggers(this.since - 1)) {
+      if (!('backend' in this.source)) return;
+      for (const trigger of await this.source.backend.triggers(this.since - 1)) {
         if (trigger.slot < this.since || (trigger.slot === this.since && this.atSince.has(trigger.task))) continue;
         if (trigger.slot > this.since) {
           this.since = trigger.slot;

@@ -60,3 +60,15 @@ describe('distributed background tasks in a standalone process, elected by its o
     expect(app.of('run')).toEqual([]);
   });
 });
+
+describe('a trigger of a distributed background task', () => {
+  it('runs it once, in one of the daemons of the copies of the task, at the slot the trigger recorded', async () => {
+    const app = start('trigger.ts');
+    await app.until(ofType('end'), 25_000, 'the trigger and shutdown');
+    const [triggered] = app.of('triggered');
+    expect(app.of('run').map((run) => run.slot)).toEqual([triggered!.slot]);
+    expect(app.of('skip'), 'the copy that lost the trigger says nothing').toEqual([]);
+    const [records] = app.of('records');
+    expect((records!.records as Array<{ state: string }>).map((record) => record.state)).toEqual(['succeeded']);
+  });
+});

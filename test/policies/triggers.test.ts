@@ -165,6 +165,26 @@ describe('the subscription of a process to its authority', () => {
     parent.close();
   });
 
+  it('an authority whose upstream is the authority above (a primary under a PM2 arbiter) passes triggers down', async () => {
+    const top = new Authority({ triggerPollMs: 20, logger: quiet });
+    const parent = new FakeParent(0);
+    parent.authorities = [top];
+    const middle = new Authority({ upstream: clientOf(parent), triggerPollMs: 20, logger: quiet });
+    const heard: string[] = [];
+    const worker: Peer = { id: 'worker', notify: (notice) => void heard.push(`${notice.kind} ${notice.key}`) };
+    await middle.handle({ proto: 'fleetcron', v: 1, kind: 'subscribe', id: '1', on: true }, worker);
+    await sleep(30);
+    const slot = await top.trigger('job');
+    await sleep(100);
+    middle.close();
+    await sleep(30);
+    await top.trigger('job');
+    await sleep(100);
+    top.close();
+    expect(heard).toEqual([`trigger job:${new Date(slot).toISOString()}`]);
+    expect(parent.listenerCount('message'), 'closed, the middle authority hears nothing from above').toBe(0);
+  });
+
   it("serveCluster() closed and served again: the primary's own task hears the new authority's triggers", async () => {
     let handle = serveCluster({ logger: quiet });
     const runs: string[] = [];
