@@ -13,17 +13,23 @@ export interface ClaimRequest {
    * of a fire that has a record loses.
    */
   claimId: string;
-  /** `'skip'`: the fire is not run while another fire of the task is running anywhere (its lease not passed). */
-  overlap?: 'skip';
+  /**
+   * `'skip'`: the fire is not run while another fire of the task is running anywhere (its lease not passed).
+   * `'buffer-one'`: the first such fire waits instead (a `buffered` record, under this claim's lease) and any other
+   * is skipped while it waits; the claimant asks again (same host and incarnation, any claim id) until it wins
+   * once nothing runs, or keeps being told `buffered`, which renews its lease.
+   */
+  overlap?: 'skip' | 'buffer-one';
   /** The task runs at most this many times across the fleet: a claim finding that many won claims is refused. */
   fleetMax?: number;
 }
 
 /**
  * Why a claim of a fire without a record was refused. `paused` and `overlap` write the fire a `skipped` record, so
- * exactly one claim in the fleet is told (its process reports the fire); `limit` writes nothing and tells every claim.
+ * exactly one claim in the fleet is told (its process reports the fire); `limit` writes nothing and tells every claim;
+ * `buffered`: the fire waits (`overlap: 'buffer-one'`), and its claimant is to ask again.
  */
-export type Refusal = 'paused' | 'overlap' | 'limit';
+export type Refusal = 'paused' | 'overlap' | 'limit' | 'buffered';
 
 /**
  * The answer to one claim. `lost`: records of the same task whose lease lapsed without an end, found by this claim

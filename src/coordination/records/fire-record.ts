@@ -10,7 +10,8 @@ export interface Holder {
  * ended without a run (its host could not run it), or when its lease lapsed without an end (its holder died, hung or
  * was cut off); `skipped` when a policy kept it from running (`error.name` `'Paused'` or `'Overlap'`, with why).
  */
-export type FireState = 'running' | 'succeeded' | 'failed' | 'lost' | 'skipped';
+/** `buffered`: waiting, under `overlap: 'buffer-one'`, for the run before it to end. */
+export type FireState = 'running' | 'succeeded' | 'failed' | 'lost' | 'skipped' | 'buffered';
 
 /** One fire's story, as `history()` returns it. Times are epoch milliseconds. */
 export interface FireRecord {

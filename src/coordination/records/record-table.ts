@@ -1,5 +1,5 @@
 import { TRIGGER_KEEP_MS, type ClaimAnswer, type ClaimRequest, type TaskState, type Trigger } from './backend.js';
-import { DEFAULT_HISTORY_LIMIT, type FireOutcome, type FireRecord, type HistoryOptions } from './fire-record.js';
+import { DEFAULT_HISTORY_LIMIT, type FireOutcome, type FireRecord, type HistoryOptions, type Holder } from './fire-record.js';
 
 /** What an in-memory table keeps: per task, and in all. */
 export interface RecordTableLimits {
@@ -24,6 +24,8 @@ interface TaskRecords {
   readonly bySlot: Map<number, Stored>;
   /** Slots still `running`, for the lost-fire check of each claim. */
   readonly running: Set<number>;
+  /** The slot of the fire waiting (`buffered`) for the running one to end, if any. */
+  buffered?: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export class RecordTable {
     const lost = this.lapsed(records, now);
     const held = records.bySlot.get(request.slot);
     if (held) {
+      if (held.state === 'buffered' && sameClaimant(held.holder, request.holder)) return this.waitOrRun(records, held, request, now, lost);
       if (held.claimId !== request.claimId) return { won: false, holder: held.holder, lost };
       if (held.state !== 'skipped') return { won: true, fencingToken: held.fencingToken, runs: records.runs, lost };
       return { won: false, holder: undefined, lost, refused: held.error!.name === 'Paused' ? 'paused' : 'overlap' };
@@ -65,16 +68,38 @@ export class RecordTable {
       return { won: false, holder: undefined, lost, refused: 'paused' };
     }
     if (request.fleetMax !== undefined && records.runs >= request.fleetMax) return { won: false, holder: undefined, lost, refused: 'limit' };
-    if (request.overlap === 'skip') {
+    if (request.overlap) {
       const running = this.stillRunning(records);
-      if (running) {
-        this.add(records, request, now, { name: 'Overlap', message: `fire ${new Date(running.slot).toISOString()} of the task was still running` });
-        return { won: false, holder: running.holder, lost, refused: 'overlap' };
+      const waiting = records.buffered === undefined ? undefined : records.bySlot.get(records.buffered);
+      if (running && request.overlap === 'buffer-one' && !waiting) {
+        this.add(records, request, now, undefined, true);
+        return { won: false, holder: running.holder, lost, refused: 'buffered' };
+      }
+      const before = running ?? waiting;
+      if (before) {
+        const why = running ? 'was still running' : 'was waiting for the run before it';
+        this.add(records, request, now, { name: 'Overlap', message: `fire ${new Date(before.slot).toISOString()} of the task ${why}` });
+        return { won: false, holder: before.holder, lost, refused: 'overlap' };
       }
     }
     const record = this.add(records, request, now);
     records.runs++;
     return { won: true, fencingToken: record.fencingToken, runs: records.runs, lost };
+  }
+
+  /** The claimant of a buffered fire asks again: it waits on (its lease renewed) while a fire runs, else it runs. */
+  private waitOrRun(records: TaskRecords, held: Stored, request: ClaimRequest, now: number, lost: FireRecord[]): ClaimAnswer {
+    held.leaseUntil = now + request.leaseMs;
+    held.claimId = request.claimId;
+    const running = this.stillRunning(records);
+    if (running) return { won: false, holder: running.holder, lost, refused: 'buffered' };
+    held.state = 'running';
+    held.holder = request.holder;
+    held.fencingToken = ++records.lastToken;
+    records.buffered = undefined;
+    records.running.add(held.slot);
+    records.runs++;
+    return { won: true, fencingToken: held.fencingToken, runs: records.runs, lost };
   }
 
   pause(task: string, paused: boolean): void {
@@ -140,12 +165,15 @@ export class RecordTable {
     return records;
   }
 
-  /** The fire's record: `running` under the claim's lease, or `skipped` (ended now) when a policy refused it. */
-  private add(records: TaskRecords, request: ClaimRequest, now: number, skipped?: { name: string; message: string }): Stored {
+  /**
+   * The fire's record: `running` under the claim's lease, `buffered` (waiting) under it too, or `skipped` (ended
+   * now) when a policy refused it, with that error.
+   */
+  private add(records: TaskRecords, request: ClaimRequest, now: number, skipped?: { name: string; message: string }, buffered = false): Stored {
     const record: Stored = {
       task: request.task,
       slot: request.slot,
-      state: skipped ? 'skipped' : 'running',
+      state: skipped ? 'skipped' : buffered ? 'buffered' : 'running',
       holder: request.holder,
       fencingToken: ++records.lastToken,
       claimedAt: now,
@@ -155,6 +183,8 @@ export class RecordTable {
     if (skipped) {
       record.endedAt = now;
       record.error = skipped;
+    } else if (buffered) {
+      records.buffered = request.slot;
     } else {
       records.running.add(request.slot);
     }
@@ -170,9 +200,16 @@ export class RecordTable {
     return undefined;
   }
 
-  /** Marks the task's running records whose lease has passed as lost; returns them (each once). */
+  /** Marks the task's running (or waiting) records whose lease has passed as lost; returns them (each once). */
   private lapsed(records: TaskRecords, now: number): FireRecord[] {
     const lost: FireRecord[] = [];
+    const waiting = records.buffered === undefined ? undefined : records.bySlot.get(records.buffered);
+    if (waiting && waiting.leaseUntil < now) {
+      records.buffered = undefined;
+      waiting.state = 'lost';
+      waiting.error = { name: 'LostFire', message: `it waited for the run before it, and its holder stopped asking at ${new Date(waiting.leaseUntil).toISOString()}` };
+      lost.push(publicRecord(waiting));
+    }
     for (const slot of records.running) {
       const record = records.bySlot.get(slot)!;
       if (record.leaseUntil >= now) continue;
@@ -210,6 +247,11 @@ export class RecordTable {
 function triggerSlot(now: number): number {
   const ms = Math.floor(now);
   return ms % 1000 === 0 ? ms + 1 : ms;
+}
+
+/** The same authority incarnation on the same host: the one that was told its fire waits. */
+function sameClaimant(a: Holder, b: Holder): boolean {
+  return a.host === b.host && a.incarnation === b.incarnation;
 }
 
 function orderKey(record: FireRecord): string {

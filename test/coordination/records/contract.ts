@@ -263,6 +263,45 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       expect(await b.claim([overlapped])).toEqual([{ won: false, holder: undefined, lost: [], refused: 'overlap' }]);
     });
 
+    it("overlap 'buffer-one': the first fire due during a run waits (buffered), later ones are skipped; its claimant wins once the run ended", async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const buffer = (slot: number, who: string, leaseMs?: number) => ({ ...ask(t, slot, who, leaseMs), overlap: 'buffer-one' as const });
+      const [running] = await a.claim([buffer(SLOT, 'a')]);
+      expect(running!.won).toBe(true);
+      const [waits] = await b.claim([buffer(SLOT + 1000, 'b')]);
+      expect(waits).toEqual({ won: false, holder: holder('a'), lost: [], refused: 'buffered' });
+      const [other] = await a.claim([buffer(SLOT + 1000, 'a')]);
+      expect(other, 'another host finds the waiting record: it lost').toEqual({ won: false, holder: holder('b'), lost: [] });
+      const [third] = await a.claim([buffer(SLOT + 2000, 'a')]);
+      expect(third, 'one waits at most: the next fire is skipped').toMatchObject({ won: false, refused: 'overlap', holder: holder('a') });
+      const [still] = await b.claim([buffer(SLOT + 1000, 'b')]);
+      expect(still, 'asked again (a new claim id) while the run goes on: waits on').toMatchObject({ won: false, refused: 'buffered' });
+      await endOne(a, t, SLOT, (running as { fencingToken: number }).fencingToken, { state: 'succeeded', startedAt: 1, endedAt: 2 });
+      const [next] = await a.claim([buffer(SLOT + 3000, 'a')]);
+      expect(next, 'the waiting fire goes first: a new fire is skipped while it waits').toMatchObject({ won: false, refused: 'overlap' });
+      const [runs] = await b.claim([buffer(SLOT + 1000, 'b')]);
+      expect(runs).toMatchObject({ won: true, runs: 2 });
+      const records = await a.history(t);
+      const earlier = records.filter((record) => record.slot !== SLOT + 1000).map((record) => record.fencingToken);
+      expect((runs as { fencingToken: number }).fencingToken, 'a token above every earlier one').toBeGreaterThan(Math.max(...earlier));
+      const states = records.map((record) => [record.slot - SLOT, record.state]);
+      expect(states).toEqual([[3000, 'skipped'], [2000, 'skipped'], [1000, 'running'], [0, 'succeeded']]);
+    });
+
+    it("overlap 'buffer-one': a waiting fire whose claimant stopped asking is lost once its lease passed, and reported once", async () => {
+      const [a, b] = setup().hosts;
+      const t = task();
+      const buffer = (slot: number, who: string, leaseMs?: number) => ({ ...ask(t, slot, who, leaseMs), overlap: 'buffer-one' as const });
+      await a.claim([buffer(SLOT, 'a')]);
+      await b.claim([buffer(SLOT + 1000, 'b', 300)]);
+      await sleep(600);
+      const [found] = await a.claim([buffer(SLOT + 2000, 'a')]);
+      expect(found).toMatchObject({ won: false, refused: 'buffered', lost: [{ slot: SLOT + 1000, state: 'lost', error: { name: 'LostFire' } }] });
+      const [again] = await b.claim([buffer(SLOT + 1000, 'b')]);
+      expect(again, 'too late: its record says lost').toMatchObject({ won: false, lost: [] });
+    });
+
     it('a policy refusal does not hide the lapsed records it found', async () => {
       const [a, b] = setup().hosts;
       const t = task();
