@@ -107,9 +107,11 @@ export interface TaskOptions {
   /**
    * fleetcron, distributed tasks: `'skip'` — a fire is not run while a run of the task is still going anywhere in
    * the fleet (its lease decides for a run that died); the process that would have run it emits
-   * `execution:overlap`. Default `'allow'`. `noOverlap` keeps node-cron's meaning: within this process.
+   * `execution:overlap`. `'buffer-one'` — the first fire due during a run waits instead and runs as soon as
+   * nothing runs (anywhere: on the process it was due on); later fires while it waits are skipped so. Default
+   * `'allow'`. `noOverlap` keeps node-cron's meaning: within this process.
    */
-  overlap?: 'allow' | 'skip';
+  overlap?: 'allow' | 'skip' | 'buffer-one';
   /**
    * fleetcron, distributed tasks: the task runs at most this many times across the fleet, then every process's copy
    * stops with `execution:maxReached`. `maxExecutions` counts in this process only.

@@ -8,7 +8,8 @@ export type Election =
   /** `last`: the fleet-wide run limit is reached with this run. */
   | { elected: true; fencingToken?: number; last?: boolean }
   /** `overlap`, `limit`: the fleet's records refused the claim by the task's policy (not a skip: other events say so). */
-  | { elected: false; reason: Exclude<SkipReason, 'coordinator-error'> | 'overlap' | 'limit' }
+  /** `buffered`: the fire waits for the run before it to end (`overlap: 'buffer-one'`); its claimant asks again. */
+  | { elected: false; reason: Exclude<SkipReason, 'coordinator-error'> | 'overlap' | 'limit' | 'buffered' }
   | { elected: false; reason: 'coordinator-error'; error: unknown };
 
 /**

@@ -4,7 +4,7 @@ import type { FireOutcome } from './records/fire-record.js';
 
 /** The fleet-wide policies of a fire's claim, for a coordinator that keeps records. */
 export interface FirePolicy {
-  overlap?: 'skip';
+  overlap?: 'skip' | 'buffer-one';
   fleetMax?: number;
   /** Not a fire of the schedule on time (a catch-up, a trigger): one the authority cannot vouch for is not run. */
   optional?: true;

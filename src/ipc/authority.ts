@@ -53,6 +53,8 @@ const DEFAULT_ELECTION_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_LEASE_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_MAX_FIRES = 100_000;
 const DEFAULT_TRIGGER_POLL_MS = 1000;
+/** Unanswered claims remembered for a retry, at most. */
+const MAX_UNANSWERED = 10_000;
 /** A held answer never waits longer than this, whatever the requester says. */
 const MAX_WAIT_MS = 60_000;
 /** Scope and key are joined with a control character, which distributed task names may not contain. */
@@ -75,6 +77,8 @@ export class Authority {
   private sweepAt = 64;
   /** Claims sent to a backend that keeps records; the n-th claim's id is `${id}:${n}`, unique to this incarnation. */
   private claims = 0;
+  /** The claim ids of fires whose claim got no answer (backend out), by fire, oldest first. */
+  private readonly unanswered = new Map<string, string>();
   private readonly upstreamOutage: OutageLog;
   private readonly now: () => number;
   private readonly logger: Logger;
@@ -401,15 +405,21 @@ export class Authority {
     const { claims } = this.records!;
     const holder = { host: hostName(), pid: this.peers.get(asker)?.pid ?? process.pid, incarnation: this.id };
     const { ttlMs: leaseMs, overlap, fleetMax } = claim;
-    const request: ClaimRequest = { task: nameOfKey(id), slot, leaseMs, holder, claimId: `${this.id}:${++this.claims}` };
+    // A fire claimed again after its claim went unanswered (a catch-up once the backend is back) is claimed with the
+    // same id: if the first claim landed after all, it is won again rather than lost to itself and run nowhere.
+    const claimId = this.unanswered.get(id) ?? `${this.id}:${++this.claims}`;
+    const request: ClaimRequest = { task: nameOfKey(id), slot, leaseMs, holder, claimId };
     if (overlap) request.overlap = overlap;
     if (fleetMax !== undefined) request.fleetMax = fleetMax;
     try {
       const answer = await callBounded(() => claims.add(request), timeoutMs, `the claim of ${id}`);
+      this.unanswered.delete(id);
       for (const record of answer.lost) this.reportLapsed(record, asker);
       if (answer.won) return { elected: true, fencingToken: answer.fencingToken, ...(fleetMax !== undefined && answer.runs >= fleetMax ? { last: true } : {}) };
       return { elected: false, reason: answer.refused ?? 'not-elected' };
     } catch (error) {
+      this.unanswered.set(id, claimId);
+      if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
       return { elected: false, reason: 'coordinator-error', error };
     }
   }
@@ -456,7 +466,7 @@ function toVerdict(election: Outcome): Verdict {
     return { elected: true, ...(fencingToken === undefined ? {} : { fencingToken }), ...(last ? { last } : {}) };
   }
   const { reason } = election;
-  return reason === 'overlap' || reason === 'paused' || reason === 'limit' ? { elected: false, refused: reason } : { elected: false };
+  return reason === 'not-elected' ? { elected: false } : { elected: false, refused: reason };
 }
 
 function describe(error: unknown): string {

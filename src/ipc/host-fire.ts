@@ -72,6 +72,8 @@ export class HostFire {
   private lateTakers = true;
   /** The holder went away while the upstream was still deciding: a grant must be given up at once. */
   goneWhileElecting: string | undefined;
+  /** Declined as `buffered`: asked again by its first asker, so forgotten at once like a failed one. */
+  private retried = false;
   /** The token of the host's claim, when its upstream keeps records; whoever of the host runs the fire gets it. */
   fencingToken: number | undefined;
 
@@ -112,6 +114,8 @@ export class HostFire {
       this.answerFirst(verdict);
     } else {
       this.state = 'declined';
+      // The first asker asks again while its fire waits: each time the upstream is asked anew.
+      this.retried = verdict.refused === 'buffered';
       this.answerFirst(verdict);
       // Every process stops its copy at the fleet's limit; a skipped fire is reported by the process that asked first.
       this.answerAll(verdict.refused === 'limit' ? verdict : { elected: false });
@@ -231,7 +235,7 @@ export class HostFire {
    * (a catch-up once the upstream is back, a late process) asks the upstream again rather than hear the old error.
    */
   forgettable(now: number): boolean {
-    if (this.state === 'failed') return true;
+    if (this.state === 'failed' || this.retried) return true;
     return now >= this.expiresAt && this.state !== 'electing' && this.state !== 'orphaned' && !this.waiting?.length;
   }
 

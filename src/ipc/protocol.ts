@@ -28,7 +28,7 @@ export interface Election {
   /** How long the requester waits for its answer, in ms; a loser's answer is held at most this long. */
   waitMs?: number;
   /** Fleet-wide policies of the task, for an authority whose fires are recorded. */
-  overlap?: 'skip';
+  overlap?: 'skip' | 'buffer-one';
   fleetMax?: number;
   /** Not a fire of the schedule on time (a catch-up, a trigger): lost, not an error, when this authority cannot know whether it ran. */
   optional?: true;
@@ -146,7 +146,9 @@ export function parseRequest(data: Record<string, unknown>): Parsed<Request> {
     for (const [field, value] of [['slot', slot], ['deadline', deadline], ['waitMs', waitMs]] as const) {
       if (value !== undefined && !Number.isSafeInteger(value)) return { ok: false, code: 'bad-request', message: `${field} must be an integer` };
     }
-    if (data.overlap !== undefined && data.overlap !== 'skip') return { ok: false, code: 'bad-request', message: "overlap must be 'skip' when given" };
+    if (data.overlap !== undefined && data.overlap !== 'skip' && data.overlap !== 'buffer-one') {
+      return { ok: false, code: 'bad-request', message: "overlap must be 'skip' or 'buffer-one' when given" };
+    }
     if (data.optional !== undefined && data.optional !== true) return { ok: false, code: 'bad-request', message: 'optional must be true when given' };
     if (data.fleetMax !== undefined && !(Number.isSafeInteger(data.fleetMax) && (data.fleetMax as number) > 0)) {
       return { ok: false, code: 'bad-request', message: 'fleetMax must be a positive integer' };

@@ -19,6 +19,8 @@ const DEFAULT_MISSED_TOLERANCE_MS = 1_000;
 /** The authority answers this much before the task stops waiting, so its answer is not lost in transit. */
 const ANSWER_MARGIN_MS = 100;
 const COORDINATED: Coordination = { coordinated: true };
+/** How often a fire waiting its turn (`overlap: 'buffer-one'`) asks again. */
+const TURN_POLL_MS = 500;
 
 /** A task whose function runs in this process, woken by the shared timer queue. */
 export class InlineScheduledTask extends TaskBase implements QueueEntry {
@@ -54,8 +56,9 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.referenced = !options.unref;
     this.coordinator = options.distributed ? resolveRunCoordinator(options.runCoordinator) : undefined;
     const { overlap, fleetMaxExecutions } = options;
-    if (overlap === 'skip' || fleetMaxExecutions !== undefined) {
-      this.policy = { ...(overlap === 'skip' ? { overlap } : {}), ...(fleetMaxExecutions !== undefined ? { fleetMax: fleetMaxExecutions } : {}) };
+    const fleetOverlap = overlap === 'skip' || overlap === 'buffer-one' ? overlap : undefined;
+    if (fleetOverlap || fleetMaxExecutions !== undefined) {
+      this.policy = { ...(fleetOverlap ? { overlap: fleetOverlap } : {}), ...(fleetMaxExecutions !== undefined ? { fleetMax: fleetMaxExecutions } : {}) };
     }
     if (this.coordinator && options.catchUp !== undefined) {
       const window = options.catchUp;
@@ -220,10 +223,10 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     const coordinator = this.coordinator;
     const key = `${this.name}:${new Date(slot).toISOString()}`;
     const ofSchedule = kind === 'scheduled' || kind === 'late';
-    // A catch-up or a trigger is due when it is asked for, not at its past slot.
+    // A catch-up, a trigger, a fire that waited its turn is due when it is asked for, not at its past slot.
     const due = ofSchedule ? slot : Date.now();
     const catchUp = kind === 'catch-up';
-    const optional = kind !== 'scheduled';
+    const optional = kind === 'late' || kind === 'catch-up' || kind === 'triggered';
     const timeout = this.options.electionTimeout ?? defaultElectionTimeout(due, next);
     const tolerance = this.tolerance();
     const delay = Math.floor(Math.random() * (this.options.maxRandomDelay ?? 0));
@@ -244,8 +247,11 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
         else this.owedCatchUp?.reachable(Date.now());
       }
       if (!election.elected) {
+        // A buffered fire waits its turn; asked again, a failed answer is asked again too (its lease decides).
+        if (election.reason === 'buffered' || (kind === 'buffered' && election.reason === 'coordinator-error')) return this.waitTurn(slot, next);
         // Losing an optional fire is the usual case (somebody else runs it, or ran it), no reason for a report.
-        const expectedLoss = catchUp || (optional && election.reason === 'not-elected');
+        // Nor a buffered one: losing it means its record lapsed, which the claim that found it reports.
+        const expectedLoss = catchUp || kind === 'buffered' || (optional && election.reason === 'not-elected');
         if (!expectedLoss) this.skip(slot, election);
         return election.reason === 'coordinator-error' ? { coordinated: false, error: election.error } : COORDINATED;
       }
@@ -339,6 +345,9 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
         return this.emit('execution:overlap', slot);
       case 'limit':
         return this.stopAtLimit(slot);
+      case 'buffered':
+        // Waits its turn (runFire): not skipped.
+        return;
       default:
         if (this.started) this.emit('execution:skipped', slot, undefined, election.reason);
     }
@@ -349,6 +358,22 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     if (this.destroyed) return;
     this.emit('execution:maxReached', slot);
     this.destroy();
+  }
+
+  /**
+   * The fire waits (`overlap: 'buffer-one'`) for the run before it, somewhere in the fleet, to end: asked again
+   * every TURN_POLL_MS while the task is started. Stopped meanwhile, it is not asked for again: its record's lease
+   * lapses, and the claim that finds it reports it lost.
+   */
+  private async waitTurn(slot: number, next: number | null): Promise<Coordination> {
+    const wait = new CancellableWait(TURN_POLL_MS, this.referenced);
+    this.jitterWaits.add(wait);
+    try {
+      if (!(await wait.done) || !this.started) return COORDINATED;
+    } finally {
+      this.jitterWaits.delete(wait);
+    }
+    return this.runFire(slot, next, 'buffered');
   }
 
   /** Waits the random delay, if any; false when the task was stopped meanwhile. */
@@ -432,9 +457,10 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
 
 /**
  * A fire of the schedule; one of it due just before the task started (`late`: run if nobody has); the catch-up of a
- * missed one; or one asked for by `trigger()`. All but the first are optional: losing them is no skip.
+ * missed one; one asked for by `trigger()` (these three are optional: losing them is no skip); or one of the
+ * schedule asked for again as it waits its turn (`buffered`).
  */
-type FireKind = 'scheduled' | 'late' | 'catch-up' | 'triggered';
+type FireKind = 'scheduled' | 'late' | 'catch-up' | 'triggered' | 'buffered';
 
 /** What the election of a run said: its fencing token, whether it is the fleet's last allowed run; and its kind. */
 interface RunClaim {

@@ -43,7 +43,7 @@ const CHECKS: Array<[keyof TaskOptions, Check, string]> = [
   ['maxExecutions', isPositiveInteger, 'a positive integer'],
   ['fleetMaxExecutions', isPositiveInteger, 'a positive integer'],
   ['catchUp', isPositiveInteger, 'a positive integer number of milliseconds'],
-  ['overlap', (v) => v === 'allow' || v === 'skip', "'allow' or 'skip'"],
+  ['overlap', (v) => v === 'allow' || v === 'skip' || v === 'buffer-one', "'allow', 'skip' or 'buffer-one'"],
   ['maxRandomDelay', isNonNegative, 'a non-negative number of milliseconds'],
   ['missedExecutionTolerance', isNonNegative, 'a non-negative number of milliseconds'],
   ['executeTimeout', isPositive, 'a positive number of milliseconds'],
@@ -109,14 +109,14 @@ export function checkOptions(options: unknown, warn: (message: string) => void):
 /** The options that need fire records: only a distributed task has them, and only a coordinator that keeps records. */
 function checkFleetPolicies(options: TaskOptions): void {
   const policies = [
-    options.overlap === 'skip' ? "`overlap: 'skip'`" : undefined,
+    options.overlap === 'skip' || options.overlap === 'buffer-one' ? `\`overlap: '${options.overlap}'\`` : undefined,
     options.fleetMaxExecutions !== undefined ? '`fleetMaxExecutions`' : undefined,
     options.catchUp !== undefined ? '`catchUp`' : undefined,
   ].filter(Boolean);
   if (policies.length === 0) return;
   const what = policies.join(' and ');
   if (options.distributed !== true) {
-    const local = options.overlap === 'skip' ? '; within one process use `noOverlap: true`' : options.fleetMaxExecutions !== undefined ? '; within one process use `maxExecutions`' : '';
+    const local = options.overlap === 'skip' || options.overlap === 'buffer-one' ? '; within one process use `noOverlap: true`' : options.fleetMaxExecutions !== undefined ? '; within one process use `maxExecutions`' : '';
     throw new TypeError(`fleetcron: ${what} apply across the fleet and need \`distributed: true\`${local}`);
   }
   const coordinator = options.runCoordinator;

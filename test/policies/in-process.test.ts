@@ -44,6 +44,36 @@ describe('fleet-wide policies, host-local records', () => {
     expect(states).toEqual(['1 succeeded', '2 skipped', '3 skipped', '4 succeeded', '5 skipped', '6 skipped', '7 succeeded']);
   });
 
+  it("overlap 'buffer-one': the first fire due during a run waits and runs right after it; the others are reported as overlap", async () => {
+    const backend = new MemoryRunCoordinator();
+    const runs: Array<{ fire: number; start: number; end: number }> = [];
+    const task = cron.schedule('* * * * * *', async (ctx) => {
+      const start = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      runs.push({ fire: second(ctx.date.getTime()), start: (start - T0) / 1000, end: (Date.now() - T0) / 1000 });
+    }, { name: 'queued', distributed: true, overlap: 'buffer-one', runCoordinator: backend, logger: recordingLogger() });
+    const overlaps: number[] = [];
+    task.on('execution:overlap', (ctx) => void overlaps.push(second(ctx.date.getTime())));
+    const skipped = vi.fn();
+    task.on('execution:skipped', skipped);
+    await vi.advanceTimersByTimeAsync(9000);
+    task.stop();
+    await vi.advanceTimersByTimeAsync(6000);
+    // Never two at once; each run after the first starts within a poll (0.5 s) of the end of the one before.
+    for (let i = 1; i < runs.length; i++) {
+      expect(runs[i]!.start).toBeGreaterThanOrEqual(runs[i - 1]!.end);
+      expect(runs[i]!.start - runs[i - 1]!.end).toBeLessThanOrEqual(0.5);
+    }
+    // Fire 2 waited for fire 1 (fire 3 was skipped, the buffer being taken), and so on.
+    expect(runs.map((run) => run.fire).slice(0, 2)).toEqual([1, 2]);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    // Every fire from 1 to 9 ran or was reported as overlap, once; none was skipped otherwise.
+    expect([...runs.map((run) => run.fire), ...overlaps].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(skipped).not.toHaveBeenCalled();
+    const states = (await backend.history('queued')).reverse().map((record) => `${second(record.slot)} ${record.state}`);
+    expect(states.filter((state) => state.endsWith('succeeded'))).toEqual(runs.map((run) => `${run.fire} succeeded`));
+  });
+
   it('fleetMaxExecutions: three runs in all, then the task stops with execution:maxReached', async () => {
     const backend = new MemoryRunCoordinator();
     let runs = 0;
@@ -200,7 +230,7 @@ describe('fleet-wide policies, host-local records', () => {
     expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, overlap: 'skip', runCoordinator: plain })).toThrow(
       /`overlap: 'skip'` need a coordinator that keeps fire records — RedisLockCoordinator .*implements only shouldRun\/onComplete/,
     );
-    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, overlap: 'never' as 'skip' })).toThrow(/option `overlap` must be 'allow' or 'skip' \(got 'never'\)/);
+    expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, overlap: 'never' as 'skip' })).toThrow(/option `overlap` must be 'allow', 'skip' or 'buffer-one' \(got 'never'\)/);
     expect(() => cron.schedule('* * * * *', () => {}, { name: 'x', distributed: true, fleetMaxExecutions: 0 })).toThrow(/option `fleetMaxExecutions` must be a positive integer/);
     expect(cron.getTasks().size).toBe(0);
   });
