@@ -274,9 +274,9 @@ describe.skipIf(!available).each(flavours)('RedisLockCoordinator with $name', (f
           'EVAL', 'EVALSHA', /* renew */ 'EVAL', 'EVALSHA', /* end */ 'EVAL', /* history */ 'EVAL',
           /* trigger */ 'EVAL', 'EVALSHA', /* triggers */ 'EVAL', 'SCRIPT', 'EVALSHA', 'EVAL',
         ]);
-        // The batch: both tasks' 7 keys, the retention, then 9 arguments per fire, in one command.
+        // The batch: both tasks' 8 keys, the retention, then 9 arguments per fire, in one command.
         const [, sha1, keyCount, ...rest] = sent()[1]!;
-        expect([sha1, keyCount, rest.length]).toEqual([expect.stringMatching(/^[0-9a-f]{40}$/), '14', 14 + 2 + 900]);
+        expect([sha1, keyCount, rest.length]).toEqual([expect.stringMatching(/^[0-9a-f]{40}$/), '16', 16 + 2 + 900]);
       });
     });
   });
