@@ -13,6 +13,7 @@ import { PostgresRunCoordinator, postgresSchemaSql, type PostgresRunCoordinatorO
 import { startPgRoundTripCounter } from '../../support/pg-round-trips.js';
 import { PG_CONFIG, requirePostgres } from '../../support/postgres.js';
 import { schemaV1Sql } from '../../support/postgres-schema-v1.js';
+import { schemaV2Sql } from '../../support/postgres-schema-v2.js';
 import { Fixture } from '../../support/processes.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { describeFireBackend } from './contract.js';
@@ -152,8 +153,44 @@ describe.runIf(available)('PostgresRunCoordinator: schema', () => {
     const { rows } = await pool.query<{ def: string }>(
       `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
     );
-    expect(rows.map((row) => row.def)).toEqual([expect.stringContaining("'skipped'")]);
+    expect(rows.map((row) => row.def)).toEqual([expect.stringMatching(/'skipped'.*'buffered'/)]);
     await expect(pool.query(`INSERT INTO "${schema}".fleetcron_records SELECT task, slot + interval '1 day', 'gone', host, pid, incarnation, 9, 'x', claimed_at, lease_until FROM "${schema}".fleetcron_records LIMIT 1`)).rejects.toThrow(/check constraint/);
+    const buffer = (slot: number, who: string) => ({ ...ask(task, slot, who), overlap: 'buffer-one' as const });
+    expect(await b.claim([buffer(SLOT + 6000, 'b')]), 'a fire may wait').toEqual([{ won: false, holder: holder('old'), lost: [], refused: 'buffered' }]);
+  });
+
+  it('a database created by the version before buffered records is upgraded on first use: its check allows them, its records and counters kept', async () => {
+    const schema = newSchema();
+    const pool = openPool();
+    await pool.query(schemaV2Sql(schema));
+    const task = `upgraded-${randomUUID()}`;
+    // Records written through that version's claim function: one running, one skipped.
+    const oldClaim = (request: ClaimRequest) =>
+      pool.query({
+        text: `SELECT "${schema}".fleetcron_claim($1::jsonb, 1000, 604800000) AS answers`,
+        values: [JSON.stringify([{ task: request.task, slot: request.slot, leaseMs: request.leaseMs, claimId: request.claimId, host: request.holder.host, pid: request.holder.pid, incarnation: request.holder.incarnation, overlap: request.overlap }])],
+      });
+    const running = ask(task, SLOT, 'old');
+    await oldClaim(running);
+    await oldClaim({ ...ask(task, SLOT + 1000, 'old'), overlap: 'skip' });
+    const before = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
+    );
+    expect(before.rows.map((row) => row.def)).toEqual([expect.not.stringContaining("'buffered'")]);
+
+    const coordinators = fleet(4, { schema }, 1);
+    await Promise.all(coordinators.map((c) => c.ensureSchema()));
+    const [a, b] = coordinators as [PostgresRunCoordinator, PostgresRunCoordinator];
+    expect((await a.history(task)).map((r) => [r.slot - SLOT, r.state, r.fencingToken, r.error?.name])).toEqual([[1000, 'skipped', 2, 'Overlap'], [0, 'running', 1, undefined]]);
+    expect(await a.taskState(task)).toEqual({ paused: false, runs: 1 });
+    const buffer = (slot: number, who: string) => ({ ...ask(task, slot, who), overlap: 'buffer-one' as const });
+    expect(await b.claim([buffer(SLOT + 2000, 'b')])).toEqual([{ won: false, holder: holder('old'), lost: [], refused: 'buffered' }]);
+    expect(await a.end([{ task, slot: SLOT, fencingToken: 1, outcome: { state: 'succeeded', startedAt: 1, endedAt: 2 } }])).toEqual([true]);
+    expect(await b.claim([buffer(SLOT + 2000, 'b')])).toEqual([{ won: true, fencingToken: 4, runs: 2, lost: [] }]);
+    const { rows } = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
+    );
+    expect(rows.map((row) => row.def)).toEqual([expect.stringMatching(/'skipped'.*'buffered'/)]);
   });
 
   it('on an up-to-date database the upgrade step alters nothing: first use waits for no lock that claims hold', async () => {
