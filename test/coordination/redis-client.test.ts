@@ -221,13 +221,13 @@ describe('RedisLockCoordinator fire records commands', () => {
   const holding = JSON.stringify({ slot, state: 'running', holder: { host: 'h', pid: 1, incarnation: 'i' }, fencingToken: 3, claimedAt: 1, leaseUntil: 2, claimId: 'x' });
   const request = (task: string) => ({ task, slot, leaseMs: 1000, holder: { host: 'h', pid: 1, incarnation: 'i' }, claimId: `claim-${task}` });
 
-  it("claims a fire's key with the records script: the task's seven keys, the retention, then the fire", async () => {
+  it("claims a fire's key with the records script: the task's eight keys, the retention, then the fire", async () => {
     const io = fakeIoRedis([[null, [[1, 7, 1]]]]);
     const coordinator = new RedisLockCoordinator(io, { prefix: 'app:', retention: { perTask: 10, maxAgeMs: 60_000 } });
     expect(await coordinator.shouldRun(key, 1000)).toBe(true);
-    const keys = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs'].map((name) => `app:{job}:${name}`);
+    const keys = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs', 'buffered'].map((name) => `app:{job}:${name}`);
     const { host, pid, incarnation } = coordinator.holder;
-    expect(io.sent).toEqual([[['eval', RECORDS, 7, ...keys, '10', '60000', '1', String(slot), '1000', host, String(pid), incarnation, `${coordinator.token}:1`, '', '']]]);
+    expect(io.sent).toEqual([[['eval', RECORDS, 8, ...keys, '10', '60000', '1', String(slot), '1000', host, String(pid), incarnation, `${coordinator.token}:1`, '', '']]]);
   });
 
   it('rejects a batch that won a fire fewer replicas acknowledged, naming it; answers a batch that won nothing whatever the count', async () => {
@@ -249,8 +249,8 @@ describe('RedisLockCoordinator fire records commands', () => {
     const answers = await new RedisLockCoordinator(io).claim([request('a'), request('b'), { ...request('a'), slot: slot + 1000 }]);
     expect(answers.map((answer) => answer.won)).toEqual([true, false, true]);
     expect(io.sent.map(([command]) => [command![3], command!.length])).toEqual([
-      ['fleetcron:{a}:token', 3 + 7 + 2 + 2 * 9],
-      ['fleetcron:{b}:token', 3 + 7 + 2 + 9],
+      ['fleetcron:{a}:token', 3 + 8 + 2 + 2 * 9],
+      ['fleetcron:{b}:token', 3 + 8 + 2 + 9],
     ]);
   });
 });

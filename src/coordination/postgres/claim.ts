@@ -15,10 +15,13 @@ const PRUNE_PER_CLAIM = 100;
  *
  * Read committed, without retries or deadlocks. The client sends a batch sorted by task (claimAll), so that the
  * claims of one task come together and two batches take the locks of their common tasks in the same order; the
- * function answers in the order it was sent. Per task, first: its running records whose lease passed are marked
- * lost (row locks: of two batches finding one, the second waits, then sees it no longer running, so each is
- * reported once, by the task's first claim). Per claim: a fire that has a record is answered from it without a
- * write; else the task's counter row is incremented as for a win (token, record count, runs), which locks it until
+ * function answers in the order it was sent. Per task, first: its running (or buffered) records whose lease passed
+ * are marked lost (row locks: of two batches finding one, the second waits, then sees it no longer running, so each
+ * is reported once, by the task's first claim). Per claim: a fire that has a record is answered from it without a
+ * write, but for a buffered record asked for by its claimant (same host and incarnation): under the task's counter
+ * row, the record is locked without waiting (SKIP LOCKED: a batch marking it lost holds it and waits for the
+ * counter; the claimant, told `buffered`, asks again), then its lease is renewed while a fire runs, else it runs
+ * under the task's next token; else the task's counter row is incremented as for a win (token, record count, runs), which locks it until
  * commit, so the claims of one task queue up there, its policies (paused, runs against fleetMax, a record still
  * running) are judged one claim at a time, and its tokens increase in the order its records are written. A claim
  * that finds the fire taken once it holds the counter (another batch wrote it meanwhile), or is refused, takes back
@@ -37,6 +40,9 @@ DECLARE
   now_at timestamptz;
   held record;
   running record;
+  waiting record;
+  running_found boolean;
+  waiting_found boolean;
   oldest record;
   token bigint;
   kept integer;
@@ -58,12 +64,14 @@ BEGIN
       task_name := request ->> 'task';
       now_at := ${NOW};
       lost := '[]';
-      PERFORM FROM ${n.records} r WHERE r.task = task_name AND r.state = 'running' AND r.lease_until < now_at;
+      PERFORM FROM ${n.records} r WHERE r.task = task_name AND r.state IN ('running', 'buffered') AND r.lease_until < now_at;
       IF FOUND THEN
         WITH lapsed AS (
           UPDATE ${n.records} r SET state = 'lost', error_name = 'LostFire',
-            error_message = 'its lease ended at ' || ${iso('r.lease_until')} || ' without an end from its holder'
-          WHERE r.task = task_name AND r.state = 'running' AND r.lease_until < now_at
+            error_message = CASE r.state
+              WHEN 'buffered' THEN 'it waited for the run before it, and its holder stopped asking at ' || ${iso('r.lease_until')}
+              ELSE 'its lease ended at ' || ${iso('r.lease_until')} || ' without an end from its holder' END
+          WHERE r.task = task_name AND r.state IN ('running', 'buffered') AND r.lease_until < now_at
           RETURNING r.*
         )
         SELECT coalesce(jsonb_agg(${recordJson('lapsed')} ORDER BY lapsed.slot), '[]') INTO lost FROM lapsed;
@@ -90,20 +98,42 @@ BEGIN
       -- task_runs counts this claim already; numeric compares a fleetMax that is no integer as the number it is.
       ELSIF task_runs > (request ->> 'fleetMax')::numeric THEN
         refused := 'limit';
-      ELSIF request ->> 'overlap' = 'skip' THEN
+      ELSIF request ->> 'overlap' IN ('skip', 'buffer-one') THEN
         SELECT r.slot, r.host, r.pid, r.incarnation INTO running FROM ${n.records} r
           WHERE r.task = task_name AND r.state = 'running' AND r.lease_until >= now_at ORDER BY r.fencing_token LIMIT 1;
-        IF FOUND THEN
+        running_found := FOUND;
+        -- The task's one buffered record (its lease passed or not: the next claim's lapse step judges it).
+        SELECT r.slot, r.host, r.pid, r.incarnation INTO waiting FROM ${n.records} r
+          WHERE r.task = task_name AND r.state = 'buffered' ORDER BY r.slot LIMIT 1;
+        waiting_found := FOUND;
+        IF running_found AND request ->> 'overlap' = 'buffer-one' AND NOT waiting_found THEN
+          refused := 'buffered';
+          skip_name := NULL;
+          skip_message := NULL;
+          refused_by := ${holderOf('running')};
+        ELSIF running_found THEN
           refused := 'overlap';
           skip_name := 'Overlap';
           skip_message := 'fire ' || ${iso('running.slot')} || ' of the task was still running';
           refused_by := ${holderOf('running')};
+        ELSIF waiting_found THEN
+          refused := 'overlap';
+          skip_name := 'Overlap';
+          skip_message := 'fire ' || ${iso('waiting.slot')} || ' of the task was waiting for the run before it';
+          refused_by := ${holderOf('waiting')};
         END IF;
       END IF;
 
       IF refused IS NULL THEN
         INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until)
           VALUES (task_name, slot_at, 'running', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
+            request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
+          ON CONFLICT (task, slot) DO NOTHING;
+        written := FOUND;
+      ELSIF refused = 'buffered' THEN
+        -- The fire waits under the claim's lease, out of the running records: the task's one buffered record.
+        INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until)
+          VALUES (task_name, slot_at, 'buffered', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
             request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
           ON CONFLICT (task, slot) DO NOTHING;
         written := FOUND;
@@ -140,6 +170,36 @@ BEGIN
         -- A fire another batch recorded meanwhile is answered from its record, as if it had been there first.
         IF NOT FOUND AND refused = 'limit' THEN
           answer := jsonb_build_object('won', false, 'refused', 'limit');
+        END IF;
+      END IF;
+    END IF;
+
+    IF answer IS NULL AND held.state = 'buffered' AND held.host = request ->> 'host' AND held.incarnation = request ->> 'incarnation' THEN
+      -- The claimant of the waiting fire asks again: it waits on (its lease renewed) while a fire runs, else it runs.
+      PERFORM FROM ${n.tasks} t WHERE t.task = task_name FOR UPDATE;
+      now_at := ${NOW};
+      SELECT r.slot INTO waiting FROM ${n.records} r
+        WHERE r.task = task_name AND r.slot = slot_at AND r.state = 'buffered' AND r.host = request ->> 'host' AND r.incarnation = request ->> 'incarnation'
+        FOR UPDATE SKIP LOCKED;
+      waiting_found := FOUND;
+      SELECT r.slot, r.host, r.pid, r.incarnation INTO running FROM ${n.records} r
+        WHERE r.task = task_name AND r.state = 'running' AND r.lease_until >= now_at ORDER BY r.fencing_token LIMIT 1;
+      running_found := FOUND;
+      IF waiting_found AND running_found THEN
+        UPDATE ${n.records} r SET lease_until = now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond', claim_id = request ->> 'claimId'
+          WHERE r.task = task_name AND r.slot = slot_at;
+        answer := jsonb_build_object('won', false, 'holder', ${holderOf('running')}, 'refused', 'buffered');
+      ELSIF waiting_found THEN
+        UPDATE ${n.tasks} t SET last_token = t.last_token + 1, runs = t.runs + 1 WHERE t.task = task_name RETURNING t.last_token, t.runs INTO token, task_runs;
+        UPDATE ${n.records} r SET state = 'running', host = request ->> 'host', pid = (request ->> 'pid')::integer, incarnation = request ->> 'incarnation',
+            fencing_token = token, claim_id = request ->> 'claimId', lease_until = now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond'
+          WHERE r.task = task_name AND r.slot = slot_at;
+        answer := jsonb_build_object('won', true, 'fencingToken', token, 'runs', task_runs);
+      ELSE
+        ${held};
+        -- Still buffered as last committed: another batch holds it (renewing it, running it, or marking it lost).
+        IF FOUND AND held.state = 'buffered' AND held.host = request ->> 'host' AND held.incarnation = request ->> 'incarnation' THEN
+          answer := jsonb_build_object('won', false, 'holder', CASE WHEN running_found THEN ${holderOf('running')} ELSE ${holderOf('held')} END, 'refused', 'buffered');
         END IF;
       END IF;
     END IF;

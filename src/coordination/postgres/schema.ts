@@ -76,7 +76,7 @@ export function postgresSchemaSql(options: PostgresSchemaOptions = {}): string {
 }
 
 /** The states a record may be in (FireState), as SQL. */
-const STATES = `'running', 'succeeded', 'failed', 'lost', 'skipped'`;
+const STATES = `'running', 'succeeded', 'failed', 'lost', 'skipped', 'buffered'`;
 
 export function schemaSql(n: PostgresNames): string {
   // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
@@ -91,8 +91,8 @@ CREATE TABLE IF NOT EXISTS ${n.tasks} (
   runs bigint NOT NULL DEFAULT 0
 );
 
--- Per fire: the record its winning claim wrote (or the claim a policy refused: skipped), kept until retention drops it
--- (never while its lease runs).
+-- Per fire: the record its winning claim wrote (or the claim a policy refused: skipped; or the claim that waits for
+-- the run before it: buffered), kept until retention drops it (never while its lease runs).
 CREATE TABLE IF NOT EXISTS ${n.records} (
   task text NOT NULL,
   slot timestamptz NOT NULL,
@@ -134,8 +134,8 @@ ${claimFunctionSql(n)}
 }
 
 /**
- * Brings tables created by an earlier version up to this one: the tasks' paused and runs columns, and 'skipped'
- * among the record states. Only when the catalog shows something missing, since an ALTER TABLE locks the table
+ * Brings tables created by an earlier version up to this one: the tasks' paused and runs columns, and 'skipped' and
+ * 'buffered' among the record states (a check lacking 'buffered' is either earlier version's). Only when the catalog shows something missing, since an ALTER TABLE locks the table
  * against every claim until commit even when it changes nothing.
  */
 function upgradeSql(n: PostgresNames): string {
@@ -157,7 +157,7 @@ BEGIN
   END IF;
   SELECT c.conname INTO state_check FROM pg_constraint c
     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) AND a.attname = 'state'
-    WHERE c.conrelid = '${n.records}'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) NOT LIKE '%''skipped''%';
+    WHERE c.conrelid = '${n.records}'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) NOT LIKE '%''buffered''%';
   IF FOUND THEN
     -- Under its old name, which PostgreSQL chose. NOT VALID skips checking the rows there: each passed the old, narrower check.
     EXECUTE format($alter$ALTER TABLE ${n.records} DROP CONSTRAINT %I, ADD CONSTRAINT %I CHECK (state IN (${STATES})) NOT VALID$alter$, state_check, state_check);

@@ -1,7 +1,7 @@
 import { TRIGGER_KEEP_MS } from '../records/backend.js';
 import { LuaScript } from './script.js';
 
-// A task's records live in seven keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot
+// A task's records live in eight keys, `<prefix>{<task>}:<name>`; the hash tag puts them in one Redis Cluster slot
 // (unless the task's name is empty or starts with `}`: no tag then, and a Cluster refuses its claims with CROSSSLOT).
 //   token    string  the task's last fencing token (INCR); retention never touches it
 //   records  hash    slot -> the fire's record, JSON (the FireRecord fields without `task`, plus `claimId`)
@@ -10,7 +10,8 @@ import { LuaScript } from './script.js';
 //   running  zset    slot scored by leaseUntil, for running records only: the lapsed ones are a range of it
 //   paused   string  '1' while the task is paused (absent otherwise)
 //   runs     string  the task's won claims (INCR), for fleetMax; retention never touches it
-export const TASK_KEYS = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs'] as const;
+//   buffered string  the slot of the task's one buffered record (overlap 'buffer-one'), absent when none waits
+export const TASK_KEYS = ['token', 'records', 'slots', 'order', 'running', 'paused', 'runs', 'buffered'] as const;
 
 // Every task's pending triggers share one key, `<prefix>triggers`, so that triggers() is one call on a Cluster too:
 // a zset of `<slot>\x1f<task>` scored by slot. The slot is digits, so the first \x1f ends it whatever the task's name.
@@ -26,7 +27,8 @@ local function int(n) return string.format('%d', n) end
 
 // Work per claim is bounded: at most 100 lapsed records marked lost and 100 records pruned (the rest by later claims).
 // KEYS: the TASK_KEYS of each task of the batch. ARGV: perTask, maxAgeMs, then 9 per claim: the task's number in
-// KEYS (1-based), slot, leaseMs, holder host, pid and incarnation, claimId, overlap ('skip' or ''), fleetMax (or '').
+// KEYS (1-based), slot, leaseMs, holder host, pid and incarnation, claimId, overlap ('skip', 'buffer-one' or ''),
+// fleetMax (or '').
 // Answers, per claim: {1, fencing token, runs, lost...} or {0, the holding record or '', the refusal or '', lost...},
 // lost being records. The order of the checks is RecordTable.claim's.
 export const CLAIM = new LuaScript(`${PRELUDE}
@@ -47,7 +49,23 @@ local function iso(ms)
     math.floor(rest / 3600000), math.floor(rest / 60000) % 60, math.floor(rest / 1000) % 60, rest % 1000)
 end
 
-local function mark_lapsed(records, running, answer)
+local function mark_lapsed(records, running, buffered, answer)
+  -- The task's waiting record, lost once its claimant stopped asking (its lease passed).
+  local waiting = redis.call('GET', buffered)
+  if waiting then
+    local raw = redis.call('HGET', records, waiting)
+    local record = raw and cjson.decode(raw)
+    if not record or record.state ~= 'buffered' then
+      redis.call('DEL', buffered)
+    elseif record.leaseUntil < now then
+      redis.call('DEL', buffered)
+      record.state = 'lost'
+      record.error = { name = 'LostFire', message = 'it waited for the run before it, and its holder stopped asking at ' .. iso(record.leaseUntil) }
+      raw = cjson.encode(record)
+      redis.call('HSET', records, waiting, raw)
+      answer[#answer + 1] = raw
+    end
+  end
   for _, slot in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', '(' .. int(now), 'LIMIT', 0, 100)) do
     redis.call('ZREM', running, slot)
     local raw = redis.call('HGET', records, slot)
@@ -84,19 +102,28 @@ end
 local answers = {}
 for i = 3, #ARGV, 9 do
   local k = (tonumber(ARGV[i]) - 1) * ${TASK_KEYS.length}
-  local token_key, records, slots, order, running, paused, runs =
-    KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
-  local slot, claim_id, fleet_max = ARGV[i + 1], ARGV[i + 6], tonumber(ARGV[i + 8])
+  local token_key, records, slots, order, running, paused, runs, buffered =
+    KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7], KEYS[k + 8]
+  local slot, lease_ms, claim_id, overlap, fleet_max = ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 6], ARGV[i + 7], tonumber(ARGV[i + 8])
+  local host, pid, incarnation = ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5]
   local answer = { 0, '', '' }
-  -- The fire's record: running under the claim's lease, or skipped (ended now) with the error of a refusal.
-  local function add(skipped)
+  -- A record of the task still running (its lease not passed: mark_lapsed ran first), by its slot, or nil.
+  local function still_running()
+    return redis.call('ZRANGEBYSCORE', running, int(now), '+inf', 'LIMIT', 0, 1)[1]
+  end
+  -- The fire's record: running under the claim's lease, buffered (waiting) under it too, or skipped (ended now)
+  -- with the error of a refusal.
+  local function add(skipped, waits)
     local token = redis.call('INCR', token_key)
     local record = {
-      slot = tonumber(slot), state = 'running', fencingToken = token, claimedAt = now, leaseUntil = now + tonumber(ARGV[i + 2]), claimId = claim_id,
-      holder = { host = ARGV[i + 3], pid = tonumber(ARGV[i + 4]), incarnation = ARGV[i + 5] },
+      slot = tonumber(slot), state = 'running', fencingToken = token, claimedAt = now, leaseUntil = now + lease_ms, claimId = claim_id,
+      holder = { host = host, pid = pid, incarnation = incarnation },
     }
     if skipped then
       record.state, record.leaseUntil, record.endedAt, record.error = 'skipped', now, now, skipped
+    elseif waits then
+      record.state = 'buffered'
+      redis.call('SET', buffered, slot)
     else
       redis.call('ZADD', running, int(record.leaseUntil), slot)
     end
@@ -106,11 +133,25 @@ for i = 3, #ARGV, 9 do
     prune(records, slots, order, running)
     return token
   end
-  mark_lapsed(records, running, answer)
+  mark_lapsed(records, running, buffered, answer)
   local raw = redis.call('HGET', records, slot)
   if raw then
     local held = cjson.decode(raw)
-    if held.claimId ~= claim_id then
+    if held.state == 'buffered' and held.holder.host == host and held.holder.incarnation == incarnation then
+      -- The claimant of the waiting fire asks again: it waits on (its lease renewed) while a fire runs, else it runs.
+      held.leaseUntil, held.claimId = now + lease_ms, claim_id
+      local still = still_running()
+      if still then
+        answer[2], answer[3] = redis.call('HGET', records, still) or '', 'buffered'
+      else
+        held.state, held.holder = 'running', { host = host, pid = pid, incarnation = incarnation }
+        held.fencingToken = redis.call('INCR', token_key)
+        redis.call('DEL', buffered)
+        redis.call('ZADD', running, int(held.leaseUntil), slot)
+        answer[1], answer[2], answer[3] = 1, held.fencingToken, redis.call('INCR', runs)
+      end
+      redis.call('HSET', records, slot, cjson.encode(held))
+    elseif held.claimId ~= claim_id then
       answer[2] = raw
     else
       -- This very claim, resent after its reply was lost: written again so that a WAIT behind it covers it.
@@ -127,10 +168,19 @@ for i = 3, #ARGV, 9 do
   elseif fleet_max and tonumber(redis.call('GET', runs) or '0') >= fleet_max then
     answer[3] = 'limit'
   else
-    local still = ARGV[i + 7] == 'skip' and redis.call('ZRANGEBYSCORE', running, int(now), '+inf', 'LIMIT', 0, 1)[1]
-    if still then
+    local still, waiting
+    if overlap == 'skip' or overlap == 'buffer-one' then
+      still, waiting = still_running(), redis.call('GET', buffered)
+    end
+    if still and overlap == 'buffer-one' and not waiting then
       answer[2] = redis.call('HGET', records, still) or ''
-      add({ name = 'Overlap', message = 'fire ' .. iso(tonumber(still)) .. ' of the task was still running' })
+      add(nil, true)
+      answer[3] = 'buffered'
+    elseif still or waiting then
+      local before = still or waiting
+      answer[2] = redis.call('HGET', records, before) or ''
+      local why = still and 'was still running' or 'was waiting for the run before it'
+      add({ name = 'Overlap', message = 'fire ' .. iso(tonumber(before)) .. ' of the task ' .. why })
       answer[3] = 'overlap'
     else
       answer[2] = add(nil)

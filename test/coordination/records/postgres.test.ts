@@ -13,6 +13,7 @@ import { PostgresRunCoordinator, postgresSchemaSql, type PostgresRunCoordinatorO
 import { startPgRoundTripCounter } from '../../support/pg-round-trips.js';
 import { PG_CONFIG, requirePostgres } from '../../support/postgres.js';
 import { schemaV1Sql } from '../../support/postgres-schema-v1.js';
+import { schemaV2Sql } from '../../support/postgres-schema-v2.js';
 import { Fixture } from '../../support/processes.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { describeFireBackend } from './contract.js';
@@ -60,6 +61,17 @@ const tokenOf = (answer: ClaimAnswer | undefined): number => {
 function fleet(count: number, options: PostgresRunCoordinatorOptions = {}, max = 4): PostgresRunCoordinator[] {
   const schema = options.schema ?? newSchema();
   return Array.from({ length: count }, () => new PostgresRunCoordinator(openPool({ max }), { ...options, schema }));
+}
+/** As fleet(), run by `test`, its pools ended after it (the whole file would otherwise hold too many connections). */
+type Hosts = [PostgresRunCoordinator, PostgresRunCoordinator, ...PostgresRunCoordinator[]];
+async function withFleet(count: number, options: PostgresRunCoordinatorOptions, max: number, test: (hosts: Hosts) => Promise<void>): Promise<void> {
+  const schema = options.schema ?? newSchema();
+  const opened = Array.from({ length: count }, () => openPool({ max }));
+  try {
+    await test(opened.map((pool) => new PostgresRunCoordinator(pool, { ...options, schema })) as Hosts);
+  } finally {
+    await Promise.all(opened.map(endPool));
+  }
 }
 
 describe.runIf(available)('PostgresRunCoordinator on a real PostgreSQL', () => {
@@ -152,8 +164,46 @@ describe.runIf(available)('PostgresRunCoordinator: schema', () => {
     const { rows } = await pool.query<{ def: string }>(
       `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
     );
-    expect(rows.map((row) => row.def)).toEqual([expect.stringContaining("'skipped'")]);
+    expect(rows.map((row) => row.def)).toEqual([expect.stringMatching(/'skipped'.*'buffered'/)]);
     await expect(pool.query(`INSERT INTO "${schema}".fleetcron_records SELECT task, slot + interval '1 day', 'gone', host, pid, incarnation, 9, 'x', claimed_at, lease_until FROM "${schema}".fleetcron_records LIMIT 1`)).rejects.toThrow(/check constraint/);
+    const buffer = (slot: number, who: string) => ({ ...ask(task, slot, who), overlap: 'buffer-one' as const });
+    expect(await b.claim([buffer(SLOT + 6000, 'b')]), 'a fire may wait').toEqual([{ won: false, holder: holder('old'), lost: [], refused: 'buffered' }]);
+  });
+
+  it('a database created by the version before buffered records is upgraded on first use: its check allows them, its records and counters kept', async () => {
+    const schema = newSchema();
+    const pool = openPool();
+    await pool.query(schemaV2Sql(schema));
+    const task = `upgraded-${randomUUID()}`;
+    // Records written through that version's claim function: one running, one skipped.
+    const oldClaim = (request: ClaimRequest) =>
+      pool.query({
+        text: `SELECT "${schema}".fleetcron_claim($1::jsonb, 1000, 604800000) AS answers`,
+        values: [JSON.stringify([{ task: request.task, slot: request.slot, leaseMs: request.leaseMs, claimId: request.claimId, host: request.holder.host, pid: request.holder.pid, incarnation: request.holder.incarnation, overlap: request.overlap }])],
+      });
+    const running = ask(task, SLOT, 'old');
+    await oldClaim(running);
+    await oldClaim({ ...ask(task, SLOT + 1000, 'old'), overlap: 'skip' });
+    const before = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
+    );
+    expect(before.rows.map((row) => row.def)).toEqual([expect.not.stringContaining("'buffered'")]);
+
+    await withFleet(4, { schema }, 1, async (coordinators) => {
+      await Promise.all(coordinators.map((c) => c.ensureSchema()));
+      const [a, b] = coordinators;
+      expect((await a.history(task)).map((r) => [r.slot - SLOT, r.state, r.fencingToken, r.error?.name])).toEqual([[1000, 'skipped', 2, 'Overlap'], [0, 'running', 1, undefined]]);
+      expect(await a.taskState(task)).toEqual({ paused: false, runs: 1 });
+      const buffer = (slot: number, who: string) => ({ ...ask(task, slot, who), overlap: 'buffer-one' as const });
+      expect(await b.claim([buffer(SLOT + 2000, 'b')])).toEqual([{ won: false, holder: holder('old'), lost: [], refused: 'buffered' }]);
+      expect(await a.end([{ task, slot: SLOT, fencingToken: 1, outcome: { state: 'succeeded', startedAt: 1, endedAt: 2 } }])).toEqual([true]);
+      expect(await b.claim([buffer(SLOT + 2000, 'b')])).toEqual([{ won: true, fencingToken: 4, runs: 2, lost: [] }]);
+      const { rows } = await pool.query<{ def: string }>(
+        `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '"${schema}".fleetcron_records'::regclass AND contype = 'c'`,
+      );
+      expect(rows.map((row) => row.def)).toEqual([expect.stringMatching(/'skipped'.*'buffered'/)]);
+    });
+    await endPool(pool);
   });
 
   it('on an up-to-date database the upgrade step alters nothing: first use waits for no lock that claims hold', async () => {
@@ -297,6 +347,26 @@ describe.runIf(available)('PostgresRunCoordinator: policies under races', () => 
     expect(skipped).toHaveLength(39);
     expect(new Set(skipped.map((r) => r.error?.message))).toEqual(new Set([`fire ${new Date(running.slot).toISOString()} of the task was still running`]));
   });
+
+  it("two pools racing for 40 fires of a task with overlap 'buffer-one': one runs, one waits, the rest are skipped; of its claimant's asks at once, one runs it", () =>
+    withFleet(2, {}, 5, async ([a, b]) => {
+      const task = `buffer-race-${randomUUID()}`;
+      const slots = Array.from({ length: 20 }, (_, i) => SLOT + i * 1000);
+      const answers = (await Promise.all(slots.flatMap((slot) => [a, b].map((c, i) => c.claim([{ ...ask(task, slot + i * 500, i ? 'b' : 'a'), overlap: 'buffer-one' }]))))).flat();
+      expect(answers.filter((answer) => answer.won)).toHaveLength(1);
+      expect(answers.filter((answer) => !answer.won && answer.refused === 'buffered')).toHaveLength(1);
+      expect(answers.filter((answer) => !answer.won && answer.refused === 'overlap')).toHaveLength(38);
+      const records = await a.history(task, { limit: 100 });
+      const running = records.find((r) => r.state === 'running')!;
+      const waiting = records.find((r) => r.state === 'buffered')!;
+      expect(records.filter((r) => r.state === 'skipped')).toHaveLength(38);
+      expect(await a.end([{ task, slot: running.slot, fencingToken: running.fencingToken, outcome: { state: 'succeeded', startedAt: 1, endedAt: 2 } }])).toEqual([true]);
+      const again = () => ({ task, slot: waiting.slot, leaseMs: 30_000, holder: waiting.holder, claimId: randomUUID(), overlap: 'buffer-one' as const });
+      const asks = (await Promise.all([a, b, a, b, a, b].map((c) => c.claim([again()])))).flat();
+      const won = asks.filter((answer) => answer.won);
+      expect(won).toEqual([{ won: true, fencingToken: 41, runs: 2, lost: [] }]);
+      expect(asks.filter((answer) => !answer.won && answer.holder?.host === waiting.holder.host)).toHaveLength(5);
+    }));
 
   it('a batch sees its own earlier claims: of one task with overlap skip, the first runs; with fleetMax 2, two win', async () => {
     const [coordinator] = fleet(1);
@@ -446,6 +516,23 @@ describe.runIf(available)('PostgresRunCoordinator: beyond the contract', () => {
     expect(await b.shouldRun(key, 200)).toBe(true);
     expect(await b.history(key)).toEqual([]);
   });
+
+  it("retention keeps a buffered record while its lease runs; once it runs, the task's next fire may wait", () =>
+    withFleet(2, { retention: { perTask: 1 } }, 1, async ([a, b]) => {
+      const t = `buffered-${randomUUID()}`;
+      const buffer = (slot: number, who: string) => ({ ...ask(t, slot, who), overlap: 'buffer-one' as const });
+      const running = tokenOf((await a.claim([buffer(SLOT, 'a')]))[0]);
+      expect(await b.claim([buffer(SLOT + 1000, 'b')])).toMatchObject([{ won: false, refused: 'buffered' }]);
+      expect(await a.end([{ task: t, slot: SLOT, fencingToken: running, outcome: { state: 'succeeded', startedAt: 1, endedAt: 2 } }])).toEqual([true]);
+      // Its lease ended at the end: a claim in a later millisecond finds it passed.
+      await sleep(10);
+      // Past perTask: the ended record goes, the waiting one (its lease runs) stays.
+      expect(await a.claim([buffer(SLOT + 2000, 'a')])).toMatchObject([{ won: false, refused: 'overlap', holder: holder('b') }]);
+      expect((await a.history(t)).map((r) => [r.slot - SLOT, r.state])).toEqual([[2000, 'skipped'], [1000, 'buffered']]);
+      const promoted = await b.claim([buffer(SLOT + 1000, 'b')]);
+      expect(promoted).toEqual([{ won: true, fencingToken: 4, runs: 2, lost: [] }]);
+      expect(await a.claim([buffer(SLOT + 3000, 'a')]), 'nothing waits any more: the next fire may').toEqual([{ won: false, holder: holder('b'), lost: [], refused: 'buffered' }]);
+    }));
 
   it('retention by age drops records older than maxAgeMs once their lease has passed; the counter goes on', async () => {
     const [coordinator] = fleet(1, { retention: { maxAgeMs: 200 } });
