@@ -68,6 +68,34 @@ for (const backend of BACKENDS) {
       }
     }, 70_000);
 
+    it("overlap 'buffer-one', a 5 s job every 2 s: one fire waits and runs right after the run before it, anywhere; the others are reported", async () => {
+      const { env, cleanup } = backend.make();
+      try {
+        const hosts = twoHosts({ ...env, SCHEDULE: '*/2 * * * * *', RUN_MS: '5000', LEASE_MS: '2000', OVERLAP: 'buffer-one' });
+        await hosts[0].until(() => all(hosts, 'done').length >= 4, 60_000, 'four finished runs');
+        const runs = all(hosts, 'run');
+        const done = new Map(all(hosts, 'done').map((d) => [d.slot as string, d.at as number]));
+        const finished = runs.filter((r) => done.has(r.slot as string)).sort((x, y) => (x.at as number) - (y.at as number));
+        for (let i = 1; i < finished.length; i++) {
+          const [before, run] = [finished[i - 1]!, finished[i]!];
+          const end = done.get(before.slot as string)!;
+          expect(run.at as number, `${run.slot} started before ${before.slot} ended`).toBeGreaterThan(end);
+          // A poll every 0.5 s, and the claim's round trip, on a busy machine: well within 3 s.
+          expect((run.at as number) - end, `${run.slot} waited long after ${before.slot} ended`).toBeLessThan(3000);
+          expect(run.slot as string, 'runs in the order of their fires').toBe([before.slot as string, run.slot as string].sort()[1]);
+        }
+        // Every fire up to the last one seen is run or reported as overlap, once, by one process of the fleet.
+        const last = [...slots(runs), ...slots(all(hosts, 'overlap'))].sort().at(-1)!;
+        const settled = (r: Report) => (r.slot as string) < last;
+        expectEachFireOnce([...slots(runs.filter(settled)), ...slots(all(hosts, 'overlap').filter(settled))], 2000);
+        expect(all(hosts, 'skipped').filter((r) => r.reason !== 'not-elected')).toEqual([]);
+        expect(all(hosts, 'lost')).toEqual([]);
+      } finally {
+        await Promise.all(fixtures.splice(0).map((f) => f.stop()));
+        await cleanup();
+      }
+    }, 90_000);
+
     it('fleetMaxExecutions 3: exactly three runs across both hosts, then every worker stops its copy with execution:maxReached', async () => {
       const { env, cleanup } = backend.make();
       try {
