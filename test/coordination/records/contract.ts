@@ -174,6 +174,23 @@ export function describeFireBackend(name: string, setup: () => BackendUnderTest)
       expect(await a.history(task())).toEqual([]);
     });
 
+    it("retention keeps a buffered record while its lease runs; once it runs, the task's next fire may wait", async () => {
+      const backend = await setup().withRetention?.(1);
+      if (!backend) return;
+      const t = task();
+      const buffer = (slot: number, who: string) => ({ ...ask(t, slot, who), overlap: 'buffer-one' as const });
+      const [running] = await backend.claim([buffer(SLOT, 'a')]);
+      expect(await backend.claim([buffer(SLOT + 1000, 'b')])).toMatchObject([{ won: false, refused: 'buffered' }]);
+      await endOne(backend, t, SLOT, (running as { fencingToken: number }).fencingToken, { state: 'succeeded', startedAt: 1, endedAt: 2 });
+      // Its lease ended at the end: a claim in a later millisecond finds it passed.
+      await sleep(10);
+      // Past perTask: the ended record goes, the waiting one (its lease runs) stays.
+      expect(await backend.claim([buffer(SLOT + 2000, 'a')])).toMatchObject([{ won: false, refused: 'overlap', holder: holder('b') }]);
+      expect((await backend.history(t)).map((r) => [r.slot - SLOT, r.state])).toEqual([[2000, 'skipped'], [1000, 'buffered']]);
+      expect(await backend.claim([buffer(SLOT + 1000, 'b')])).toEqual([{ won: true, fencingToken: 4, runs: 2, lost: [] }]);
+      expect(await backend.claim([buffer(SLOT + 3000, 'a')]), 'nothing waits any more: the next fire may').toEqual([{ won: false, holder: holder('b'), lost: [], refused: 'buffered' }]);
+    });
+
     it('retention: the oldest records past the limit per task go once their lease has passed; others stay', async () => {
       const backend = await setup().withRetention?.(3);
       if (!backend) return;

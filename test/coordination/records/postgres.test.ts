@@ -517,23 +517,6 @@ describe.runIf(available)('PostgresRunCoordinator: beyond the contract', () => {
     expect(await b.history(key)).toEqual([]);
   });
 
-  it("retention keeps a buffered record while its lease runs; once it runs, the task's next fire may wait", () =>
-    withFleet(2, { retention: { perTask: 1 } }, 1, async ([a, b]) => {
-      const t = `buffered-${randomUUID()}`;
-      const buffer = (slot: number, who: string) => ({ ...ask(t, slot, who), overlap: 'buffer-one' as const });
-      const running = tokenOf((await a.claim([buffer(SLOT, 'a')]))[0]);
-      expect(await b.claim([buffer(SLOT + 1000, 'b')])).toMatchObject([{ won: false, refused: 'buffered' }]);
-      expect(await a.end([{ task: t, slot: SLOT, fencingToken: running, outcome: { state: 'succeeded', startedAt: 1, endedAt: 2 } }])).toEqual([true]);
-      // Its lease ended at the end: a claim in a later millisecond finds it passed.
-      await sleep(10);
-      // Past perTask: the ended record goes, the waiting one (its lease runs) stays.
-      expect(await a.claim([buffer(SLOT + 2000, 'a')])).toMatchObject([{ won: false, refused: 'overlap', holder: holder('b') }]);
-      expect((await a.history(t)).map((r) => [r.slot - SLOT, r.state])).toEqual([[2000, 'skipped'], [1000, 'buffered']]);
-      const promoted = await b.claim([buffer(SLOT + 1000, 'b')]);
-      expect(promoted).toEqual([{ won: true, fencingToken: 4, runs: 2, lost: [] }]);
-      expect(await a.claim([buffer(SLOT + 3000, 'a')]), 'nothing waits any more: the next fire may').toEqual([{ won: false, holder: holder('b'), lost: [], refused: 'buffered' }]);
-    }));
-
   it('retention by age drops records older than maxAgeMs once their lease has passed; the counter goes on', async () => {
     const [coordinator] = fleet(1, { retention: { maxAgeMs: 200 } });
     const task = `age-${randomUUID()}`;
