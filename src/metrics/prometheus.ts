@@ -48,6 +48,9 @@ const ELECTION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export function registerMetrics(options: MetricsOptions = {}): FleetcronMetrics {
   const registry = options.registry ?? register;
   const prefix = options.prefix ?? 'fleetcron_';
+  // Checked before any is made: prom-client would throw at the first name taken, leaving the ones before it registered.
+  const taken = Object.values(NAMES).map((name) => prefix + name).filter((name) => registry.getSingleMetric(name));
+  if (taken.length > 0) throw new Error(`registerMetrics: the registry already has ${taken.join(', ')} (registered twice? give another prefix)`);
   const registers = [registry];
   const fires = new Counter({
     name: prefix + NAMES.fires,

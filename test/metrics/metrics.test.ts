@@ -1,6 +1,6 @@
 // fleetcron/metrics with real tasks and real timers: what the registry shows after some fires. Counts are compared
 // with what the tasks did, never with timings, so a loaded machine changes nothing but how long the tests take.
-import { Registry, register as globalRegistry } from 'prom-client';
+import { Counter, Registry, register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import cron, { MemoryRunCoordinator, type ScheduledTask } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
@@ -165,6 +165,17 @@ describe('registerMetrics', () => {
     // The names are free again.
     metricsIn(registry);
     expect(await sampled(registry, 'fleetcron_fires_total', { task: 'closing' })).toBe(0);
+  });
+
+  it('refuses a registry that has one of its names already, and registers nothing then', async () => {
+    const registry = new Registry();
+    metricsIn(registry);
+    expect(() => registerMetrics({ registry })).toThrow(/already has fleetcron_fires_total, fleetcron_run_seconds/);
+    const other = new Registry();
+    new Counter({ name: 'fleetcron_lost_fires_total', help: 'an app metric of the same name', registers: [other] });
+    expect(() => registerMetrics({ registry: other })).toThrow(/already has fleetcron_lost_fires_total \(/);
+    expect((await other.getMetricsAsJSON()).map((m) => m.name)).toEqual(['fleetcron_lost_fires_total']);
+    expect(observing()).toBe(true); // the first registration's observer only
   });
 
   it("registers in prom-client's global registry by default", async () => {

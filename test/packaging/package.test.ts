@@ -196,6 +196,24 @@ out.logged = logged;
 console.log(JSON.stringify(out));
 `;
 
+/** fleetcron/metrics required (the CommonJS build) counts the tasks of the imported ES module build: one observer list. */
+const METRICS_APP = `
+import cron from 'fleetcron';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const { registerMetrics } = require('fleetcron/metrics');
+const { Registry } = require('prom-client');
+const registry = new Registry();
+const metrics = registerMetrics({ registry });
+let runs = 0;
+const task = cron.schedule('* * * * * *', () => void runs++, { name: 'esm-task' });
+for (let i = 0; i < 100 && runs === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+task.destroy();
+const fires = (await registry.getMetricsAsJSON()).find((m) => m.name === 'fleetcron_fires_total');
+metrics.close();
+console.log(JSON.stringify({ runs, fires: fires.values.map((v) => ({ labels: v.labels, value: v.value })) }));
+`;
+
 /**
  * Which of node's own modules loading fleetcron brings, and which its first in-process task does: the ones only
  * distributed and background tasks need (node:cluster, node:child_process) are loaded when one first needs them.
@@ -309,6 +327,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     writeFileSync(join(app, 'node_modules/report-lib/package.json'), JSON.stringify({ name: 'report-lib', version: '1.0.0', main: 'index.js' }));
     writeFileSync(join(app, 'node_modules/report-lib/index.js'), DUAL_LIB);
     writeFileSync(join(app, 'dual.mjs'), DUAL_APP);
+    writeFileSync(join(app, 'metrics.mjs'), METRICS_APP);
     writeFileSync(join(app, 'stack.cjs'), stackScript("const cron = require('fleetcron');"));
     writeFileSync(join(app, 'stack.mjs'), stackScript("import cron from 'fleetcron';"));
     writeFileSync(join(app, 'lazy.cjs'), lazyScript("const fleetcron = require('fleetcron');"));
@@ -337,6 +356,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     node('exports', ['exports.mjs']);
     for (const script of ['lazy.cjs', 'lazy.mjs']) node(script, [script]);
     node('dual', ['dual.mjs'], 20_000); // a copy's task that outlives shutdown() would keep it running
+    node('metrics', ['metrics.mjs'], 20_000);
     node('exports --conditions=source', ['--conditions=source', 'exports.mjs']);
     start('bin --help', join(app, 'node_modules/.bin/fleetcron-arbiter'), ['--help']); // as a shell runs it: shebang, mode
     start('fleetcron next', join(app, 'node_modules/.bin/fleetcron'), ['next', '*/5 * * * *', '-n', '2', '--tz', 'UTC', '--json']);
@@ -419,6 +439,14 @@ describe('the packed tarball, installed into a fresh project', () => {
     expect((out.logged as string[]).some((line) => /timeZone.*did you mean `timezone`/.test(line)), JSON.stringify(out.logged)).toBe(true);
     // The app's shutdown() ends the library's tasks too, and leaves no timer.
     expect(out.afterShutdown).toEqual({ esm: 0, cjs: 0, timers: 0 });
+  });
+
+  it("fleetcron/metrics from the CommonJS build counts the fires of the ES module build's tasks", async () => {
+    const { code, stdout, stderr } = await check('metrics');
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    const { runs, fires } = JSON.parse(stdout) as { runs: number; fires: Array<{ labels: Record<string, string>; value: number }> };
+    expect(runs).toBeGreaterThan(0);
+    expect(fires).toEqual([{ labels: { task: 'esm-task', outcome: 'succeeded' }, value: runs }]);
   });
 
   for (const script of ['lazy.cjs', 'lazy.mjs']) {
