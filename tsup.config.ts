@@ -8,6 +8,7 @@ export default defineConfig({
     postgres: 'src/postgres.ts',
     pm2: 'src/pm2.ts',
     'pm2-arbiter': 'src/pm2-arbiter.ts',
+    metrics: 'src/metrics.ts',
     daemon: 'src/background/daemon.ts',
     // The fleetcron command (bin): its own entry, so `import 'fleetcron'` loads none of it.
     cli: 'src/cli/main.ts',
@@ -31,7 +32,7 @@ export default defineConfig({
   // module and a CommonJS copy do. The CommonJS files come from esbuild directly, with no chunks to convert.
   splitting: false,
   shims: true,
-  external: ['pm2', 'ioredis', 'redis', 'pg'],
+  external: ['pm2', 'ioredis', 'redis', 'pg', 'prom-client'],
   // esbuild renames what it must keep apart in a bundle (a class that refers to itself: `class _CronSchedule`, two
   // functions of one name: `setRunCoordinator2`); keepNames gives each its own name back (`.name`).
   keepNames: true,

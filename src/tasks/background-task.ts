@@ -127,7 +127,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     if (event === 'execution:finished' || event === 'execution:failed') this.settleRun(context.execution);
     if (current && event === 'task:destroyed' && !this.destroyed) this.markDestroyed();
     if (event === 'execution:missed') this.warnMissed(context.date);
-    this.emitter.emit(event, context);
+    this.publish(event, context);
   }
 
   /** A fire this process lost upstream ran nowhere (reported through this process's authority above). */
@@ -156,7 +156,7 @@ export class BackgroundScheduledTask extends TaskBase implements SessionOwner {
     this.logger.error(cause);
     const context = this.context(Date.now());
     context.error = cause;
-    this.emitter.emit('task:failed', context);
+    this.publish('task:failed', context);
   }
 
   private started(): boolean {

@@ -8,6 +8,7 @@ import { isTracking, type FirePolicy, type TrackingCoordinator } from '../coordi
 import { defaultElectionTimeout, latestFireWithin, planFire } from '../engine/plan.js';
 import { timerQueue, type QueueEntry } from '../engine/timer-queue.js';
 import { slotOfKey, type Notice } from '../ipc/protocol.js';
+import { observeElection, observing } from '../observers.js';
 import type { Execution, RunCoordinator, TaskFn, TaskOptions, TaskStatus } from '../types.js';
 import { CancellableWait } from './cancellable-wait.js';
 import { OwedCatchUp, type Coordination } from './catch-up.js';
@@ -79,7 +80,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     this.expected = this.schedule.next(now);
     if (this.expected !== null) timerQueue.add(this, this.expected, this.referenced);
     // Delivered on the next microtask, so listeners attached right after schedule() see it.
-    this.emitter.emitLater('task:started', this.context(now));
+    this.publish('task:started', this.context(now), true);
     this.hearTriggers();
     if (this.owedCatchUp) this.catchUpAtStart(now);
   }
@@ -234,6 +235,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     const latestStart = due + tolerance + timeout + delay;
     const claim: RunClaim = { kind };
     if (coordinator) {
+      const asked = observing() ? performance.now() : undefined;
       const election = await elect(coordinator, key, this.options.distributedLease ?? DEFAULT_LEASE_MS, timeout, {
         slot,
         deadline: due + tolerance,
@@ -241,6 +243,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
         watchUntil: due + tolerance + timeout + (this.options.maxRandomDelay ?? 0),
         ...(this.policy || optional ? { policy: { ...this.policy, ...(optional ? { optional } : {}) } } : {}),
       });
+      if (asked !== undefined) observeElection(this.name, (performance.now() - asked) / 1000, election.elected);
       if (ofSchedule) {
         this.logElection(key, election);
         if (!election.elected && election.reason === 'coordinator-error') this.owedCatchUp?.owe(slot, election.error, Date.now());

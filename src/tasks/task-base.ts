@@ -1,5 +1,6 @@
 import { randomUUID } from '../builtins.js';
 import { globalLogger } from '../logger.js';
+import { observeEvent, observing } from '../observers.js';
 import { CronSchedule } from '../time/cron-schedule.js';
 import type {
   Execution, LastRun, Logger, SkipReason, TaskContext, TaskEvent, TaskListener, TaskOptions, TaskStatus,
@@ -121,9 +122,20 @@ export abstract class TaskBase implements ManagedTask {
     this.logger.warn(`missed execution at ${date}! Possible blocking IO or high CPU user at the same process used by fleetcron.`);
   }
 
-  /** Emits `event` with a context for `date`, built only when someone will receive it. */
+  /** Emits `event` with a context for `date`, built only when someone (a listener, an observer) will receive it. */
   protected emit(event: TaskEvent, date: number, execution?: Execution, reason?: SkipReason, error?: Error): void {
-    if (this.emitter.wants(event)) this.emitter.emit(event, this.context(date, execution, reason, error));
+    const observed = observing();
+    if (!observed && !this.emitter.wants(event)) return;
+    const context = this.context(date, execution, reason, error);
+    if (observed) observeEvent(this.name, event, context);
+    if (this.emitter.wants(event)) this.emitter.emit(event, context);
+  }
+
+  /** Emits an event whose context is already made, now or (`later`) on the next microtask; observers see it now. */
+  protected publish(event: TaskEvent, context: TaskContext, later = false): void {
+    if (observing()) observeEvent(this.name, event, context);
+    if (later) this.emitter.emitLater(event, context);
+    else this.emitter.emit(event, context);
   }
 
   protected context(date: number, execution?: Execution, reason?: SkipReason, error?: Error): TaskContext {

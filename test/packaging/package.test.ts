@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 /** The public subpaths that can be imported; `fleetcron/pm2-arbiter` is a program (importing it runs the arbiter). */
-const MODULES = ['fleetcron', 'fleetcron/redis', 'fleetcron/postgres', 'fleetcron/pm2'];
+const MODULES = ['fleetcron', 'fleetcron/redis', 'fleetcron/postgres', 'fleetcron/pm2', 'fleetcron/metrics'];
 
 interface Run {
   code: number | null;
@@ -196,6 +196,24 @@ out.logged = logged;
 console.log(JSON.stringify(out));
 `;
 
+/** fleetcron/metrics required (the CommonJS build) counts the tasks of the imported ES module build: one observer list. */
+const METRICS_APP = `
+import cron from 'fleetcron';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const { registerMetrics } = require('fleetcron/metrics');
+const { Registry } = require('prom-client');
+const registry = new Registry();
+const metrics = registerMetrics({ registry });
+let runs = 0;
+const task = cron.schedule('* * * * * *', () => void runs++, { name: 'esm-task' });
+for (let i = 0; i < 100 && runs === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+task.destroy();
+const fires = (await registry.getMetricsAsJSON()).find((m) => m.name === 'fleetcron_fires_total');
+metrics.close();
+console.log(JSON.stringify({ runs, fires: fires.values.map((v) => ({ labels: v.labels, value: v.value })) }));
+`;
+
 /**
  * Which of node's own modules loading fleetcron brings, and which its first in-process task does: the ones only
  * distributed and background tasks need (node:cluster, node:child_process) are loaded when one first needs them.
@@ -210,7 +228,10 @@ cron.schedule('* * * * *', () => undefined).destroy();
 const afterInlineTask = loadedSince();
 cron.setRunCoordinator(new fleetcron.MemoryRunCoordinator());
 cron.createTask('* * * * *', () => undefined, { distributed: true, name: 'lazy', timezone: 'UTC' }).destroy();
-console.log(JSON.stringify({ onImport, afterInlineTask, afterDistributedTask: loadedSince() }));
+const afterDistributedTask = loadedSince();
+// prom-client is CommonJS: loaded by either build, it would be in require's cache.
+const promClient = Object.keys(require.cache).filter((file) => file.includes('/node_modules/prom-client/'));
+console.log(JSON.stringify({ onImport, afterInlineTask, afterDistributedTask, promClient }));
 `;
 
 /** Type-checked from each module system: every subpath resolves, and to real types (an `any` would make the expected errors unused). */
@@ -220,6 +241,7 @@ import { RedisLockCoordinator } from 'fleetcron/redis';
 import { PostgresRunCoordinator, postgresSchemaSql, type FireRecord, type PgPoolLike } from 'fleetcron/postgres';
 import { servePm2 } from 'fleetcron/pm2';
 import * as arbiter from 'fleetcron/pm2-arbiter';
+import { registerMetrics, type FleetcronMetrics } from 'fleetcron/metrics';
 
 export const task: ScheduledTask = cron.schedule('* * * * *', () => undefined);
 export const valid: boolean = validate('* * * * *');
@@ -231,6 +253,7 @@ export const records: Promise<FireRecord[]> = postgres.history('nightly', { limi
 export const ddl: string = postgresSchemaSql({ table: 'cron' });
 export const serve = servePm2;
 export const program = arbiter;
+export const metrics: FleetcronMetrics = registerMetrics({ prefix: 'app_cron_' });
 // @ts-expect-error validate() returns a boolean
 export const notAString: string = validate('* * * * *');
 // @ts-expect-error a coordinator needs a client
@@ -241,6 +264,8 @@ new PostgresRunCoordinator();
 export const notRecords: Promise<number> = postgres.history('nightly');
 // @ts-expect-error servePm2 takes options, not a number
 servePm2(1);
+// @ts-expect-error the prefix is a string
+registerMetrics({ prefix: 1 });
 `;
 
 /**
@@ -302,14 +327,18 @@ describe('the packed tarball, installed into a fresh project', () => {
     writeFileSync(join(app, 'node_modules/report-lib/package.json'), JSON.stringify({ name: 'report-lib', version: '1.0.0', main: 'index.js' }));
     writeFileSync(join(app, 'node_modules/report-lib/index.js'), DUAL_LIB);
     writeFileSync(join(app, 'dual.mjs'), DUAL_APP);
+    writeFileSync(join(app, 'metrics.mjs'), METRICS_APP);
     writeFileSync(join(app, 'stack.cjs'), stackScript("const cron = require('fleetcron');"));
     writeFileSync(join(app, 'stack.mjs'), stackScript("import cron from 'fleetcron';"));
     writeFileSync(join(app, 'lazy.cjs'), lazyScript("const fleetcron = require('fleetcron');"));
-    writeFileSync(join(app, 'lazy.mjs'), lazyScript("const fleetcron = await import('fleetcron');"));
+    writeFileSync(join(app, 'lazy.mjs'), lazyScript("const fleetcron = await import('fleetcron'); const require = (await import('node:module')).createRequire(import.meta.url);"));
     for (const file of ['node10.ts', 'bundler.ts', 'esm.mts', 'cjs.cts']) writeFileSync(join(app, 'types', file), CONSUMER);
     // @types/node as this repository has it (fleetcron's declarations use Node's globals, such as URL).
     mkdirSync(join(app, 'node_modules/@types'), { recursive: true });
     symlinkSync(realpathSync(join(REPO, 'node_modules/@types/node')), join(app, 'node_modules/@types/node'));
+    // prom-client, the optional peer of fleetcron/metrics, as the app would install it (its own dependencies are
+    // found next to its real path, in this repository's node_modules).
+    symlinkSync(realpathSync(join(REPO, 'node_modules/prom-client')), join(app, 'node_modules/prom-client'));
     const base = { strict: true, noEmit: true, skipLibCheck: true, types: [], target: 'es2022', lib: ['es2022'] };
     for (const [name, project] of Object.entries(TYPE_PROJECTS)) {
       const config = { compilerOptions: { ...base, ...project.compilerOptions }, files: project.files };
@@ -327,6 +356,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     node('exports', ['exports.mjs']);
     for (const script of ['lazy.cjs', 'lazy.mjs']) node(script, [script]);
     node('dual', ['dual.mjs'], 20_000); // a copy's task that outlives shutdown() would keep it running
+    node('metrics', ['metrics.mjs'], 20_000);
     node('exports --conditions=source', ['--conditions=source', 'exports.mjs']);
     start('bin --help', join(app, 'node_modules/.bin/fleetcron-arbiter'), ['--help']); // as a shell runs it: shebang, mode
     start('fleetcron next', join(app, 'node_modules/.bin/fleetcron'), ['next', '*/5 * * * *', '-n', '2', '--tz', 'UTC', '--json']);
@@ -385,6 +415,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     expect(out['fleetcron/redis']!.cjs.RedisLockCoordinator).toBe('function RedisLockCoordinator');
     expect(out['fleetcron/postgres']!.cjs).toEqual({ PostgresRunCoordinator: 'function PostgresRunCoordinator', postgresSchemaSql: 'function postgresSchemaSql' });
     expect(out.fleetcron!.cjs.MemoryRunCoordinator).toBe('function MemoryRunCoordinator');
+    expect(out['fleetcron/metrics']!.cjs).toEqual({ registerMetrics: 'function registerMetrics' });
     // The program behind fleetcron/pm2-arbiter (and the bin), as each build resolves it.
     expect(out.arbiter!.esm).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.js$/);
     expect(out.arbiter!.cjs).toMatch(/\/node_modules\/fleetcron\/dist\/pm2-arbiter\.cjs$/);
@@ -410,19 +441,43 @@ describe('the packed tarball, installed into a fresh project', () => {
     expect(out.afterShutdown).toEqual({ esm: 0, cjs: 0, timers: 0 });
   });
 
+  it("fleetcron/metrics from the CommonJS build counts the fires of the ES module build's tasks", async () => {
+    const { code, stdout, stderr } = await check('metrics');
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    const { runs, fires } = JSON.parse(stdout) as { runs: number; fires: Array<{ labels: Record<string, string>; value: number }> };
+    expect(runs).toBeGreaterThan(0);
+    expect(fires).toEqual([{ labels: { task: 'esm-task', outcome: 'succeeded' }, value: runs }]);
+  });
+
   for (const script of ['lazy.cjs', 'lazy.mjs']) {
-    it(`${script}: loading fleetcron and running in-process tasks never loads node:cluster, node:child_process or node:net`, async () => {
+    it(`${script}: loading fleetcron and running in-process tasks never loads node:cluster, node:child_process or node:net (nor prom-client)`, async () => {
       const { code, stdout, stderr } = await check(script);
       expect(code, stderr).toBe(0);
-      const { onImport, afterInlineTask, afterDistributedTask } = JSON.parse(stdout) as Record<string, string[]>;
+      const { onImport, afterInlineTask, afterDistributedTask, promClient } = JSON.parse(stdout) as Record<string, string[]>;
       const distributedOnly = ['cluster', 'child_process', 'net'];
       for (const module of [...distributedOnly, 'crypto']) expect(onImport, `loaded on import: ${onImport!.join(', ')}`).not.toContain(module);
       for (const module of distributedOnly) expect(afterInlineTask, `loaded by an in-process task: ${afterInlineTask!.join(', ')}`).not.toContain(module);
       // The task's id needs crypto; a distributed task asks node:cluster whether it runs in a worker.
       expect(afterInlineTask).toContain('crypto');
       expect(afterDistributedTask).toContain('cluster');
+      // prom-client is installed next to it, and loaded by fleetcron/metrics only.
+      expect(promClient).toEqual([]);
     });
   }
+
+  it('the main entry holds none of fleetcron/metrics: its code and prom-client are in dist/metrics.* only', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(join(installed, file), 'utf8');
+      expect(code, file).not.toContain('prom-client');
+      expect(code, file).not.toContain('registerMetrics');
+    }
+    for (const file of ['dist/metrics.js', 'dist/metrics.cjs']) {
+      // An import of prom-client, not a copy of it: it is the app's, as a peer.
+      expect(readFileSync(join(installed, file), 'utf8'), file).toMatch(/from "prom-client"|require\("prom-client"\)/);
+    }
+    const peers = manifest.peerDependenciesMeta as Record<string, { optional?: boolean }>;
+    expect(peers['prom-client']).toEqual({ optional: true });
+  });
 
   it('node --conditions=source (a condition some tools set) loads the same package', async () => {
     const [plain, source] = await Promise.all([check('exports'), check('exports --conditions=source')]);
@@ -489,7 +544,7 @@ describe('the packed tarball, installed into a fresh project', () => {
       expect(code).toBe(0);
       // Which declarations it took: CommonJS files the .d.cts ones, ES modules the .d.ts ones.
       const taken = stdout.split('\n').filter((line) => line.includes('/node_modules/fleetcron/'));
-      for (const subpath of ['index', 'redis', 'postgres', 'pm2', 'pm2-arbiter']) {
+      for (const subpath of ['index', 'redis', 'postgres', 'pm2', 'pm2-arbiter', 'metrics']) {
         if (project.files.some((f) => f.endsWith('.cts'))) expect(taken, subpath).toContainEqual(expect.stringMatching(new RegExp(`/dist/${subpath}\\.d\\.cts$`)));
         expect(taken, subpath).toContainEqual(expect.stringMatching(new RegExp(`/dist/${subpath}\\.d\\.ts$`)));
       }
