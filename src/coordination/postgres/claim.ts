@@ -31,6 +31,9 @@ const PRUNE_PER_CLAIM = 100;
 export function claimFunctionSql(n: PostgresNames): string {
   const held = `SELECT r.host, r.pid, r.incarnation, r.state, r.fencing_token, r.claim_id, r.error_name INTO held FROM ${n.records} r WHERE r.task = task_name AND r.slot = slot_at`;
   const holderOf = (r: string) => `jsonb_build_object('host', ${r}.host, 'pid', ${r}.pid, 'incarnation', ${r}.incarnation)`;
+  const stillRunning = `SELECT r.slot, r.host, r.pid, r.incarnation INTO running FROM ${n.records} r
+          WHERE r.task = task_name AND r.state = 'running' AND r.lease_until >= now_at ORDER BY r.fencing_token LIMIT 1;
+        running_found := FOUND`;
   return `CREATE OR REPLACE FUNCTION ${n.claim}(requests jsonb, per_task integer, max_age_ms bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $claim$
 DECLARE
@@ -99,9 +102,7 @@ BEGIN
       ELSIF task_runs > (request ->> 'fleetMax')::numeric THEN
         refused := 'limit';
       ELSIF request ->> 'overlap' IN ('skip', 'buffer-one') THEN
-        SELECT r.slot, r.host, r.pid, r.incarnation INTO running FROM ${n.records} r
-          WHERE r.task = task_name AND r.state = 'running' AND r.lease_until >= now_at ORDER BY r.fencing_token LIMIT 1;
-        running_found := FOUND;
+        ${stillRunning};
         -- The task's one buffered record (its lease passed or not: the next claim's lapse step judges it).
         SELECT r.slot, r.host, r.pid, r.incarnation INTO waiting FROM ${n.records} r
           WHERE r.task = task_name AND r.state = 'buffered' ORDER BY r.slot LIMIT 1;
@@ -124,17 +125,11 @@ BEGIN
         END IF;
       END IF;
 
-      IF refused IS NULL THEN
+      IF refused IS NULL OR refused = 'buffered' THEN
+        -- Running under the claim's lease; or, buffered, waiting under it out of the running records: the task's one.
         INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until)
-          VALUES (task_name, slot_at, 'running', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
-            request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
-          ON CONFLICT (task, slot) DO NOTHING;
-        written := FOUND;
-      ELSIF refused = 'buffered' THEN
-        -- The fire waits under the claim's lease, out of the running records: the task's one buffered record.
-        INSERT INTO ${n.records} (task, slot, state, host, pid, incarnation, fencing_token, claim_id, claimed_at, lease_until)
-          VALUES (task_name, slot_at, 'buffered', request ->> 'host', (request ->> 'pid')::integer, request ->> 'incarnation', token,
-            request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
+          VALUES (task_name, slot_at, CASE WHEN refused IS NULL THEN 'running' ELSE 'buffered' END, request ->> 'host', (request ->> 'pid')::integer,
+            request ->> 'incarnation', token, request ->> 'claimId', now_at, now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond')
           ON CONFLICT (task, slot) DO NOTHING;
         written := FOUND;
       ELSIF refused <> 'limit' THEN
@@ -182,9 +177,7 @@ BEGIN
         WHERE r.task = task_name AND r.slot = slot_at AND r.state = 'buffered' AND r.host = request ->> 'host' AND r.incarnation = request ->> 'incarnation'
         FOR UPDATE SKIP LOCKED;
       waiting_found := FOUND;
-      SELECT r.slot, r.host, r.pid, r.incarnation INTO running FROM ${n.records} r
-        WHERE r.task = task_name AND r.state = 'running' AND r.lease_until >= now_at ORDER BY r.fencing_token LIMIT 1;
-      running_found := FOUND;
+      ${stillRunning};
       IF waiting_found AND running_found THEN
         UPDATE ${n.records} r SET lease_until = now_at + (request ->> 'leaseMs')::bigint * interval '1 millisecond', claim_id = request ->> 'claimId'
           WHERE r.task = task_name AND r.slot = slot_at;
