@@ -4,6 +4,7 @@ import type { Logger } from '../types.js';
 import {
   envelope, openEnvelope, parseLostNotice, parseReply, parseRevokedNotice, parseTriggerNotice, PROTOCOL, RequestIds, slotOfKey, VERSION, type Notice, type Reply, type Request, type RequestBody,
 } from './protocol.js';
+import { TriggerHearers } from './trigger-hearers.js';
 
 /** The IPC channel to the parent: `process` in a worker, PM2 instance or daemon. */
 export interface ParentChannel {
@@ -85,14 +86,12 @@ export class AuthorityClient implements TrackingCoordinator {
   private readonly watching = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
   private listening = false;
-  /** Tasks of this process that run triggered fires, and the authority incarnation told so. */
-  private hearers = 0;
+  /** Tasks of this process that run triggered fires (and authorities below that pass them on), and the authority incarnation told so. */
+  private readonly hearers = new TriggerHearers();
   private subscribedTo: string | undefined;
   private subscribing = false;
   private subscribedAt = -Infinity;
   private resubscribeTimer: NodeJS.Timeout | undefined;
-  /** The authorities in this process below this one (a primary under a PM2 arbiter) that pass triggers on. */
-  private readonly relays = new Set<(key: string) => void>();
   private readonly ids = new RequestIds();
   private readonly timeoutMs: number;
   private readonly probeTimeoutMs: number;
@@ -150,33 +149,26 @@ export class AuthorityClient implements TrackingCoordinator {
   }
 
   hearTriggers(on: boolean, relay?: (key: string) => void): void {
-    if (!on && this.hearers === 0) return;
-    if (relay) {
-      if (on) this.relays.add(relay);
-      else this.relays.delete(relay);
-    }
-    const before = this.hearers > 0;
-    this.hearers += on ? 1 : -1;
-    if (before === this.hearers > 0) return;
+    if (!this.hearers.change(on, relay)) return;
     this.listen();
     this.subscribe();
     clearInterval(this.resubscribeTimer);
     this.resubscribeTimer = undefined;
-    if (this.hearers === 0) return;
+    if (!this.hearers.any) return;
     this.resubscribeTimer = setInterval(() => void (this.subscribing || this.subscribe()), this.options.resubscribeMs ?? DEFAULT_RESUBSCRIBE_MS);
     this.resubscribeTimer.unref();
   }
 
   /** Tells the authority whether this process runs triggered fires; sent again to an authority that restarted. */
   private subscribe(): void {
-    const on = this.hearers > 0;
+    const on = this.hearers.any;
     this.subscribedTo = undefined;
     this.subscribing = true;
     this.subscribedAt = this.now();
     this.request({ kind: 'subscribe', on }).then(
       (reply) => {
         this.subscribing = false;
-        if (on && this.hearers > 0) this.subscribedTo = reply.authority.id;
+        if (on && this.hearers.any) this.subscribedTo = reply.authority.id;
       },
       () => void (this.subscribing = false),
     );
@@ -337,7 +329,7 @@ export class AuthorityClient implements TrackingCoordinator {
    * so the channel never holds an idle process open.
    */
   private listen(): void {
-    const wanted = this.pending.size > 0 || this.watching.size > 0 || this.won.size > 0 || this.hearers > 0;
+    const wanted = this.pending.size > 0 || this.watching.size > 0 || this.won.size > 0 || this.hearers.any;
     if (wanted === this.listening) return;
     this.listening = wanted;
     if (wanted) this.channel.on('message', this.onMessage);
@@ -361,16 +353,16 @@ export class AuthorityClient implements TrackingCoordinator {
     }
     const trigger = parseTriggerNotice(data);
     if (trigger) {
-      if (this.hearers === 0) return;
+      if (!this.hearers.any) return;
       this.options.onNotice?.(trigger);
-      for (const relay of this.relays) relay(trigger.key);
+      this.hearers.relay(trigger.key);
       return;
     }
     const reply = parseReply(data);
     if (!reply) return;
     // Not subscribed yet (it failed), or to an earlier incarnation of the authority (it restarted): again, at most
     // every resubscribeMs — two authorities answering (a duplicate) would otherwise undo each other's subscription.
-    const resubscribe = this.hearers > 0 && !this.subscribing && reply.authority.id !== this.subscribedTo;
+    const resubscribe = this.hearers.any && !this.subscribing && reply.authority.id !== this.subscribedTo;
     if (resubscribe && this.now() - this.subscribedAt >= (this.options.resubscribeMs ?? DEFAULT_RESUBSCRIBE_MS)) this.subscribe();
     // Late replies, duplicates and replies meant for an earlier incarnation find nothing pending.
     const pending = this.take(reply.id);

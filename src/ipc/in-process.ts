@@ -2,6 +2,7 @@ import type { FireOutcome } from '../coordination/records/fire-record.js';
 import type { FireAsk, TrackingCoordinator } from '../coordination/tracking.js';
 import type { Authority, Peer } from './authority.js';
 import { slotOfKey } from './protocol.js';
+import { TriggerHearers } from './trigger-hearers.js';
 
 /** An authority in this very process, and the scope its local tasks are elected in. */
 export interface LocalAuthority {
@@ -17,8 +18,7 @@ export interface LocalAuthority {
 export class InProcessRoute implements TrackingCoordinator {
   /** Fires won and not yet ended or given up, with their fencing tokens when recorded. */
   private readonly won = new Map<string, number | undefined>();
-  private hearers = 0;
-  private readonly relays = new Set<(key: string) => void>();
+  private readonly hearers = new TriggerHearers();
 
   constructor(
     private readonly local: () => LocalAuthority | undefined,
@@ -53,24 +53,18 @@ export class InProcessRoute implements TrackingCoordinator {
   }
 
   hearTriggers(on: boolean, relay?: (key: string) => void): void {
-    if (!on && this.hearers === 0) return;
-    if (relay) {
-      if (on) this.relays.add(relay);
-      else this.relays.delete(relay);
-    }
-    this.hearers += on ? 1 : -1;
-    if (this.hearers === (on ? 1 : 0)) this.resubscribe();
+    if (this.hearers.change(on, relay)) this.resubscribe();
   }
 
   /** A trigger the authority announced to this process: its tasks hear it (deliverNotice), and the authorities below. */
   relay(key: string): void {
-    for (const relay of this.relays) relay(key);
+    this.hearers.relay(key);
   }
 
   /** Tells the authority now serving this process whether its tasks hear triggers. */
   resubscribe(): void {
     const local = this.local();
-    local?.authority.subscribe(this.self, this.hearers > 0, local.scope);
+    local?.authority.subscribe(this.self, this.hearers.any, local.scope);
   }
 
   async onComplete(key: string, outcome?: FireOutcome): Promise<void> {
