@@ -229,10 +229,10 @@ export class HostFire {
     return { loss: { cause, ran: true, told: [...(this.told ?? [])] } };
   }
 
-  /** Whether the ledger may forget the fire: expired, and nothing about it is still awaited. */
   /**
-   * Whether the authority may drop the fire. A failed one at once: nobody was told to run it, so a later request
-   * (a catch-up once the upstream is back, a late process) asks the upstream again rather than hear the old error.
+   * Whether the authority may forget the fire: expired, and nothing about it is still awaited. A failed one, or one
+   * declined as buffered, at once: nobody was told to run it, so a later request (a catch-up once the upstream is
+   * back, a late process, the buffered fire's claimant asking again) asks the upstream anew.
    */
   forgettable(now: number): boolean {
     if (this.state === 'failed' || this.retried) return true;

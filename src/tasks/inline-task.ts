@@ -41,7 +41,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   /** Scheduled runs of the function in progress; the task is `running` while this is above zero. */
   private executing = 0;
   private referenced: boolean;
-  private readonly jitterWaits = new Set<CancellableWait>();
+  private readonly waits = new Set<CancellableWait>();
   /** Runs in progress, each with the signal its function got. */
   private readonly running = new Set<Run>();
   /** Made on the first failure: most tasks never have an outage to log. */
@@ -147,7 +147,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
     timerQueue.remove(this);
     this.owedCatchUp?.cancel();
     this.hearTriggers();
-    for (const wait of this.jitterWaits) wait.cancel();
+    for (const wait of this.waits) wait.cancel();
     this.emit('task:stopped', Date.now());
   }
 
@@ -261,7 +261,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
       claim.fencingToken = election.fencingToken;
       claim.last = election.last === true;
     }
-    const waited = await this.jitter(delay);
+    const waited = await this.waitFor(delay);
     const unable = this.unableToRun(waited, latestStart);
     if (unable) {
       // The authority may wait for a late taker until the fire's deadline before it answers the release.
@@ -369,25 +369,19 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
    * lapses, and the claim that finds it reports it lost.
    */
   private async waitTurn(slot: number, next: number | null): Promise<Coordination> {
-    const wait = new CancellableWait(TURN_POLL_MS, this.referenced);
-    this.jitterWaits.add(wait);
-    try {
-      if (!(await wait.done) || !this.started) return COORDINATED;
-    } finally {
-      this.jitterWaits.delete(wait);
-    }
+    if (!(await this.waitFor(TURN_POLL_MS)) || !this.started) return COORDINATED;
     return this.runFire(slot, next, 'buffered');
   }
 
-  /** Waits the random delay, if any; false when the task was stopped meanwhile. */
-  private async jitter(delay: number): Promise<boolean> {
+  /** Waits `delay` ms (the random delay, a buffered fire's turn), if any; false when the task was stopped meanwhile. */
+  private async waitFor(delay: number): Promise<boolean> {
     if (delay <= 0) return true;
     const wait = new CancellableWait(delay, this.referenced);
-    this.jitterWaits.add(wait);
+    this.waits.add(wait);
     try {
       return await wait.done;
     } finally {
-      this.jitterWaits.delete(wait);
+      this.waits.delete(wait);
     }
   }
 
@@ -452,7 +446,7 @@ export class InlineScheduledTask extends TaskBase implements QueueEntry {
   private setReferenced(referenced: boolean): void {
     this.referenced = referenced;
     timerQueue.setRef(this, referenced);
-    for (const wait of this.jitterWaits) wait.setRef(referenced);
+    for (const wait of this.waits) wait.setRef(referenced);
     this.owedCatchUp?.setRef(referenced);
     this.hearTriggers();
   }
