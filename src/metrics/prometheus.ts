@@ -58,27 +58,10 @@ export function registerMetrics(options: MetricsOptions = {}): FleetcronMetrics 
     labelNames: ['task', 'outcome'] as const,
     registers,
   });
-  const runSeconds = new Histogram({
-    name: prefix + NAMES.run,
-    help: 'Duration of the scheduled runs of this process',
-    labelNames: ['task'] as const,
-    buckets: RUN_BUCKETS,
-    registers,
-  });
-  const lateness = new Histogram({
-    name: prefix + NAMES.lateness,
-    help: "Start of a scheduled run minus its fire's planned instant",
-    labelNames: ['task'] as const,
-    buckets: LATENESS_BUCKETS,
-    registers,
-  });
-  const elections = new Histogram({
-    name: prefix + NAMES.election,
-    help: "Duration of a distributed fire's election, from asking the coordinator to its answer",
-    labelNames: ['task'] as const,
-    buckets: ELECTION_BUCKETS,
-    registers,
-  });
+  const perTask = (name: string, help: string, buckets: number[]) => new Histogram({ name: prefix + name, help, labelNames: ['task'] as const, buckets, registers });
+  const runSeconds = perTask(NAMES.run, 'Duration of the scheduled runs of this process', RUN_BUCKETS);
+  const lateness = perTask(NAMES.lateness, "Start of a scheduled run minus its fire's planned instant", LATENESS_BUCKETS);
+  const elections = perTask(NAMES.election, "Duration of a distributed fire's election, from asking the coordinator to its answer", ELECTION_BUCKETS);
   const lost = new Counter({
     name: prefix + NAMES.lost,
     help: 'Fires this process lost to another that ran nowhere after all (execution:lost)',
