@@ -1,3 +1,4 @@
+import { callBounded } from '../coordination/bounded.js';
 import { PostgresRunCoordinator } from '../coordination/postgres.js';
 import type { FireBackend } from '../coordination/records/backend.js';
 import { RedisLockCoordinator } from '../coordination/redis.js';
@@ -72,7 +73,7 @@ async function connectRedis(url: string, prefix: string, timeoutMs: number): Pro
   let cause: unknown;
   client.on('error', (error: Error) => (cause ??= error));
   try {
-    await withTimeout(client.connect(), timeoutMs);
+    await callBounded(() => client.connect(), timeoutMs, 'connecting');
   } catch (error) {
     client.disconnect();
     throw unreachable('Redis', url, cause ?? error);
@@ -138,15 +139,6 @@ async function loadPeer<T>(load: () => Promise<T>, name: string, option: string)
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function checkUrl(url: string, protocols: string[], what: string): string {
   let protocol: string | undefined;
