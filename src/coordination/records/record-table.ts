@@ -70,7 +70,7 @@ export class RecordTable {
     if (request.fleetMax !== undefined && records.runs >= request.fleetMax) return { won: false, holder: undefined, lost, refused: 'limit' };
     if (request.overlap) {
       const running = this.stillRunning(records);
-      const waiting = records.buffered === undefined ? undefined : records.bySlot.get(records.buffered);
+      const waiting = this.waitingRecord(records);
       if (running && request.overlap === 'buffer-one' && !waiting) {
         this.add(records, request, now, undefined, true);
         return { won: false, holder: running.holder, lost, refused: 'buffered' };
@@ -194,6 +194,11 @@ export class RecordTable {
     return record;
   }
 
+  /** The task's buffered record, waiting for the run before it, if any. */
+  private waitingRecord(records: TaskRecords): Stored | undefined {
+    return records.buffered === undefined ? undefined : records.bySlot.get(records.buffered);
+  }
+
   /** A running record of the task (its lease not passed: `lapsed` ran first). */
   private stillRunning(records: TaskRecords): Stored | undefined {
     for (const slot of records.running) return records.bySlot.get(slot);
@@ -203,7 +208,7 @@ export class RecordTable {
   /** Marks the task's running (or waiting) records whose lease has passed as lost; returns them (each once). */
   private lapsed(records: TaskRecords, now: number): FireRecord[] {
     const lost: FireRecord[] = [];
-    const waiting = records.buffered === undefined ? undefined : records.bySlot.get(records.buffered);
+    const waiting = this.waitingRecord(records);
     if (waiting && waiting.leaseUntil < now) {
       records.buffered = undefined;
       waiting.state = 'lost';
