@@ -74,15 +74,17 @@ process.once('SIGTERM', () => void stop(0));
 
 // The apps' output lines, in arrival order.
 const lines: { app: string; pmId: number; text: string }[] = [];
-// Per fire, the instance that ran it and those that skipped it, printed once every instance has spoken.
-const fires = new Map<string, { ran: string[]; skipped: string[] }>();
+// Per fire, the instance that ran it and those that skipped it, printed once every instance has spoken, or after
+// WAIT_MS: an instance that started after the fire never speaks of it, and must not hold back every later one.
+const WAIT_MS = 1500;
+const fires = new Map<string, { ran: string[]; skipped: string[]; seen: number }>();
 let printed = 0;
 const printer = setInterval(() => print(false), 100);
 
 function print(flush: boolean): void {
   for (; printed < lines.length; printed++) record(lines[printed]!);
   for (const [slot, fire] of fires) {
-    if (!flush && fire.ran.length + fire.skipped.length < instances) break;
+    if (!flush && fire.ran.length + fire.skipped.length < instances && Date.now() - fire.seen < WAIT_MS) break;
     fires.delete(slot);
     const ran = fire.ran.length === 0 ? 'nobody' : fire.ran.join(', ');
     console.log(`${slot.slice(11, 19)}  ran on ${ran.padEnd(8)} | skipped on ${fire.skipped.join(', ') || 'none'}`);
@@ -96,7 +98,7 @@ function record(line: { app: string; pmId: number; text: string }): void {
     return;
   }
   const [, slot = '', outcome, instance = '', reason] = match;
-  const fire = fires.get(slot) ?? { ran: [], skipped: [] };
+  const fire = fires.get(slot) ?? { ran: [], skipped: [], seen: Date.now() };
   fires.set(slot, fire);
   if (outcome === 'ran') fire.ran.push(instance);
   else fire.skipped.push(`${instance} (${reason})`);
