@@ -20,7 +20,22 @@ async function runExample(
   { env = {}, timeoutMs = 30_000, onStdout }: Partial<RunOptions> = {},
 ): Promise<{ code: number | null; lines: string[]; stderr: string; output: string }> {
   const marker = `fleetcron-example-${randomBytes(6).toString('hex')}`;
-  const { code, stdout, stderr } = await runToExit(`examples/${example}`, { cwd: REPO_ROOT, timeoutMs, onStdout, env: { ...env, FLEETCRON_EXAMPLE_RUN: marker } });
+  let exit: Awaited<ReturnType<typeof runToExit>>;
+  try {
+    exit = await runToExit(`examples/${example}`, { cwd: REPO_ROOT, timeoutMs, onStdout, env: { ...env, FLEETCRON_EXAMPLE_RUN: marker } });
+  } catch (error) {
+    // Killed on its timeout, the example could not stop what it started (a PM2 daemon and its apps): they carry the
+    // marker, and go with it.
+    for (const pid of processesCarrying(marker)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    throw error;
+  }
+  const { code, stdout, stderr } = exit;
   await waitFor(() => processesCarrying(marker).length === 0, 5000, `the processes of ${example} to be gone`);
   return { code, lines: stdout.split('\n').filter(Boolean), stderr, output: `${stdout}\n${stderr}` };
 }
